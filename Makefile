@@ -1,0 +1,35 @@
+# Two commands: `make run` and `make test`. Both set up .venv first, once.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/ro-assistant db start
+	$(BIN)/ro-assistant db migrate
+	$(BIN)/ro-assistant db status
+	$(BIN)/ro-assistant serve --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	-$(BIN)/ro-assistant db stop
+	rm -rf $(VENV) .data .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""RO Assistant: retrieval-augmented chat over a repair shop's own repair orders."""

@@ -1,0 +1,162 @@
+"""The `ro-assistant` command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from psycopg.conninfo import conninfo_to_dict
+
+from assistant.db import conninfo, embedded, migrate
+from assistant.db.conninfo import APP_ROLE, ConfigError, DatabaseUnreachable
+from assistant.settings import Settings
+
+EXPECTED_ERRORS = (
+    ConfigError,
+    DatabaseUnreachable,
+    embedded.EmbeddedError,
+    migrate.MigrationError,
+)
+
+
+class _Cli(click.Group):
+    """Turns the errors a user can cause into one line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EXPECTED_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Cli)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """RO Assistant: chat over a repair shop's own repair orders."""
+    ctx.obj = Settings.from_env()
+
+
+@main.group()
+def db() -> None:
+    """The database: start, stop, status, connection URLs, migrations."""
+
+
+def _embedded(settings: Settings) -> embedded.EmbeddedPostgres:
+    return embedded.EmbeddedPostgres(settings.data_dir)
+
+
+@db.command()
+@click.pass_obj
+def start(settings: Settings) -> None:
+    """Start the embedded PostgreSQL (initialising it on first use)."""
+    if not settings.embedded:
+        _check_reachable(settings)
+        click.echo(f"DATABASE_URL is set: using the server at {_external_address(settings)}")
+        return
+    server = _embedded(settings)
+    state = server.start()
+    click.echo(
+        f"embedded PostgreSQL running at {embedded.HOST}:{state.port}, "
+        f"database {embedded.DATABASE} (data in {server.pgdata})"
+    )
+
+
+@db.command()
+@click.pass_obj
+def stop(settings: Settings) -> None:
+    """Stop the embedded PostgreSQL."""
+    if not settings.embedded:
+        click.echo("DATABASE_URL is set: there is no embedded server to stop")
+        return
+    stopped = _embedded(settings).stop()
+    click.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+
+
+@db.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """Say where the database is, whether it answers, and which migrations are pending."""
+    if settings.embedded:
+        server = _embedded(settings)
+        if not server.is_running():
+            click.echo(f"embedded PostgreSQL is not running (data in {server.pgdata})")
+            raise SystemExit(3)
+        port = server.state().port
+        click.echo(
+            f"embedded PostgreSQL running at {embedded.HOST}:{port} (data in {server.pgdata})"
+        )
+    url = conninfo.owner_url(settings)
+    with conninfo.connect(url, autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()
+        has_ledger = conn.execute(
+            "SELECT to_regclass('public.schema_migrations') IS NOT NULL"
+        ).fetchone()
+        ledger = migrate.applied(conn) if has_ledger and has_ledger[0] else {}
+    files = migrate.discover(settings.migrations_dir)
+    todo = migrate.pending(files, ledger)
+    click.echo(
+        f"PostgreSQL {version[0] if version else '?'} at {conninfo.server_address(url)}, "
+        f"database {conninfo.database_name(url)}: {len(ledger)} migrations applied, "
+        f"{len(todo)} pending" + (f" ({', '.join(f.name for f in todo)})" if todo else "")
+    )
+
+
+@db.command()
+@click.option("--role", type=click.Choice(["owner", "app"]), default="app", show_default=True)
+@click.pass_obj
+def url(settings: Settings, role: str) -> None:
+    """Print a connection URL (it contains the password: for `psql "$(...)"`, not for logs)."""
+    click.echo(conninfo.owner_url(settings) if role == "owner" else conninfo.app_url(settings))
+
+
+@db.command(name="migrate")
+@click.pass_obj
+def migrate_command(settings: Settings) -> None:
+    """Apply pending migrations as the owner role."""
+    owner = conninfo.owner_url(settings)
+    app_password = _app_password(settings)
+    applied = migrate.migrate(
+        owner, settings.migrations_dir, app_password=app_password, echo=click.echo
+    )
+    click.echo(f"{len(applied)} migrations applied" if applied else "database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    from assistant.api.app import create_app
+
+    conninfo.app_url(settings)  # fail here, in one line, if the database is not configured
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _app_password(settings: Settings) -> str | None:
+    try:
+        app = conninfo.app_url(settings)
+    except ConfigError:
+        return None
+    params = conninfo_to_dict(app)
+    if params.get("user") not in (None, APP_ROLE):
+        raise ConfigError(f"APP_DATABASE_URL must connect as {APP_ROLE}, not {params['user']}")
+    password = params.get("password")
+    return str(password) if password is not None else None
+
+
+def _check_reachable(settings: Settings) -> None:
+    with conninfo.connect(conninfo.owner_url(settings), autocommit=True):
+        pass
+
+
+def _external_address(settings: Settings) -> str:
+    return conninfo.server_address(conninfo.owner_url(settings))
+
+
+__all__ = ["main"]
+
+if __name__ == "__main__":
+    main()

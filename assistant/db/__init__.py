@@ -1,0 +1,1 @@
+"""Everything that talks to PostgreSQL: servers, roles, migrations and units of work."""

@@ -1,0 +1,81 @@
+"""The data access layer's one entry point: a transaction that carries the caller's context.
+
+Row-level security reads the tenant, user and role from transaction-local settings. Every
+unit of work sets all three as its first statement with `set_config(..., true)`, so the
+values vanish at commit or rollback and a pooled connection never carries one caller's
+tenant into the next. Nothing ever issues a session-level `SET`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from assistant.db.conninfo import sqlalchemy_url
+
+
+class Role(StrEnum):
+    TECH = "TECH"
+    ADMIN = "ADMIN"
+    PII_APPROVED = "PII_APPROVED"
+
+
+@dataclass(frozen=True, slots=True)
+class DbContext:
+    """Who a unit of work acts as; always taken from the user record, never from a request."""
+
+    tenant_id: UUID
+    role: Role
+    user_id: UUID | None = None
+
+
+_SET_CONTEXT = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true),"
+    " set_config('app.user_id', :user_id, true),"
+    " set_config('app.role', :role, true)"
+)
+
+
+class Database:
+    """Owns the engine (one per process) and hands out context-bound transactions."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 5) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            sqlalchemy_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+        )
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self, ctx: DbContext | None) -> AsyncIterator[AsyncSession]:
+        """One transaction: commits when the block ends, rolls back if it raises.
+
+        With `ctx=None` the context is set to empty, which RLS treats as "no tenant":
+        every tenant table reads as empty and refuses writes.
+        """
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                _SET_CONTEXT,
+                {
+                    "tenant_id": str(ctx.tenant_id) if ctx else "",
+                    "user_id": str(ctx.user_id) if ctx and ctx.user_id else "",
+                    "role": ctx.role.value if ctx else "",
+                },
+            )
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

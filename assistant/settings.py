@@ -1,0 +1,38 @@
+"""Settings read once from the environment.
+
+Everything has an embedded default so `make run` needs no configuration; pointing
+`DATABASE_URL` at another server switches the embedded database off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    migrations_dir: Path
+    database_url: str | None
+    app_database_url: str | None
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            data_dir=Path(env.get("RO_ASSISTANT_DATA_DIR") or PROJECT_ROOT / ".data").resolve(),
+            migrations_dir=Path(
+                env.get("RO_ASSISTANT_MIGRATIONS_DIR") or PROJECT_ROOT / "migrations"
+            ).resolve(),
+            database_url=env.get("DATABASE_URL") or None,
+            app_database_url=env.get("APP_DATABASE_URL") or None,
+        )

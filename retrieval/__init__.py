@@ -1,0 +1,1 @@
+"""Chunking, PII scrubbing, embedding and tenant-scoped hybrid search over repair orders."""
