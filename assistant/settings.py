@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +20,12 @@ class Settings:
     migrations_dir: Path
     database_url: str | None
     app_database_url: str | None
+    keyring_json: str | None = field(default=None, repr=False)
+    keyring_file: Path | None = None
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.keyring_file or self.data_dir / "keyring.json"
 
     @property
     def embedded(self) -> bool:
@@ -35,4 +41,8 @@ class Settings:
             ).resolve(),
             database_url=env.get("DATABASE_URL") or None,
             app_database_url=env.get("APP_DATABASE_URL") or None,
+            keyring_json=env.get("RO_ASSISTANT_KEYRING") or None,
+            keyring_file=Path(env["RO_ASSISTANT_KEYRING_FILE"]).resolve()
+            if env.get("RO_ASSISTANT_KEYRING_FILE")
+            else None,
         )

@@ -21,7 +21,10 @@ from psycopg import sql
 from assistant.db import conninfo, migrate
 from assistant.db.embedded import EmbeddedPostgres
 from assistant.db.session import Database
+from assistant.pii.keyring import KeyRing
 from assistant.settings import Settings
+from assistant.tenants.repository import Tenant
+from assistant.tenants.service import create_tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +115,14 @@ async def app_db(migrated: DatabaseUrls) -> AsyncIterator[Database]:
     database = Database(migrated.app_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def ring() -> KeyRing:
+    return KeyRing.generate()
+
+
+@pytest.fixture
+async def shop(app_db: Database) -> Tenant:
+    """A fresh shop in the session database, so tests never see each other's rows."""
+    return await create_tenant(app_db, f"shop-{uuid.uuid4().hex[:12]}", "Test Shop")

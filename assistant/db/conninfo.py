@@ -84,10 +84,11 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[tuple[A
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnreachable(server_address(url), _reason(exc)) from exc
+        raise DatabaseUnreachable(server_address(url), connect_failure_reason(exc)) from exc
 
 
-def _reason(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def connect_failure_reason(exc: BaseException | None) -> str:
+    text = str(exc or "").strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
     # libpq says 'connection to server at "h" (h), port p failed: <reason>'; keep the reason.
     return first.rsplit("failed: ", 1)[-1]

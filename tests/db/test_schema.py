@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import psycopg
+import pytest
 
 from tests.conftest import DatabaseUrls
 from tests.db.catalog import tenant_tables
@@ -57,13 +58,31 @@ def test_every_tenant_table_has_rls_enabled_forced_and_a_policy(migrated: Databa
 
 
 def test_policies_all_name_the_tenant(migrated: DatabaseUrls) -> None:
+    """Except the directory's: read-only, for ro_directory alone (owner of a few functions)."""
     with psycopg.connect(migrated.owner_url) as conn:
         rows = conn.execute(
-            "SELECT tablename, policyname, coalesce(qual, '') || coalesce(with_check, '')"
+            "SELECT tablename, policyname, roles::text[], cmd,"
+            " coalesce(qual, '') || coalesce(with_check, '')"
             " FROM pg_policies WHERE schemaname = 'app'"
         ).fetchall()
     assert rows
-    assert [r[:2] for r in rows if "current_tenant_id()" not in r[2]] == []
+    untenanted = [
+        (t, p, roles, cmd) for t, p, roles, cmd, expr in rows if "current_tenant_id()" not in expr
+    ]
+    assert sorted(untenanted) == [
+        ("tenants", "tenants_directory_read", ["ro_directory"], "SELECT"),
+        ("users", "users_directory_read", ["ro_directory"], "SELECT"),
+    ]
+
+
+def test_application_role_cannot_act_as_the_directory(migrated: DatabaseUrls) -> None:
+    with psycopg.connect(migrated.app_url) as conn:
+        member = conn.execute(
+            "SELECT pg_has_role(current_user, 'ro_directory', 'MEMBER')"
+        ).fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET ROLE ro_directory")
+    assert member == (False,)
 
 
 def test_no_plaintext_pii_column_outside_the_vault(migrated: DatabaseUrls) -> None:

@@ -1,42 +1,16 @@
-"""The `ro-assistant` command line."""
+"""`ro-assistant db …` and `serve`: the database's lifecycle, migrations, the HTTP server."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import click
 from psycopg.conninfo import conninfo_to_dict
 
 from assistant.db import conninfo, embedded, migrate
-from assistant.db.conninfo import APP_ROLE, ConfigError, DatabaseUnreachable
+from assistant.db.conninfo import APP_ROLE, ConfigError
 from assistant.settings import Settings
 
-EXPECTED_ERRORS = (
-    ConfigError,
-    DatabaseUnreachable,
-    embedded.EmbeddedError,
-    migrate.MigrationError,
-)
 
-
-class _Cli(click.Group):
-    """Turns the errors a user can cause into one line on stderr instead of a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except EXPECTED_ERRORS as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=_Cli)
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """RO Assistant: chat over a repair shop's own repair orders."""
-    ctx.obj = Settings.from_env()
-
-
-@main.group()
+@click.group()
 def db() -> None:
     """The database: start, stop, status, connection URLs, migrations."""
 
@@ -121,7 +95,7 @@ def migrate_command(settings: Settings) -> None:
     click.echo(f"{len(applied)} migrations applied" if applied else "database is up to date")
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_obj
@@ -154,9 +128,3 @@ def _check_reachable(settings: Settings) -> None:
 
 def _external_address(settings: Settings) -> str:
     return conninfo.server_address(conninfo.owner_url(settings))
-
-
-__all__ = ["main"]
-
-if __name__ == "__main__":
-    main()

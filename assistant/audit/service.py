@@ -1,0 +1,197 @@
+"""Writing, verifying and exporting the audit log.
+
+`record` is the only writer. It runs inside the caller's transaction, so an audited read and
+its audit row commit or vanish together; the database computes the hash chain.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.db import tables as t
+from assistant.db.session import DbContext
+
+MAX_USER_AGENT = 512
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """Where an action came from: the HTTP request, or the command line."""
+
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    action: str
+    outcome: Outcome
+    object_type: str | None = None
+    object_id: str | None = None
+    pii_fields: Sequence[str] = ()
+    purpose: str | None = None
+
+
+async def record(
+    session: AsyncSession, actor: DbContext, event: AuditEvent, meta: RequestMeta
+) -> None:
+    """Append one row. The id is made here so nothing needs RETURNING, which would require
+    reading the row back: a TECH may write a refusal it is not allowed to read."""
+    await session.execute(
+        insert(t.audit_log).values(
+            audit_id=uuid.uuid4(),
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            actor_role=actor.role.value,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            pii_fields=list(event.pii_fields),
+            purpose=event.purpose,
+            outcome=event.outcome.value,
+            request_id=meta.request_id,
+            ip=meta.ip,
+            user_agent=(meta.user_agent or None) and meta.user_agent[:MAX_USER_AGENT],
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    rows: int
+    first_broken_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+async def verify(session: AsyncSession) -> ChainReport:
+    """Walk the current tenant's chain (as ADMIN) and name the first row that does not fit."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT seq, prev_hash, hash, app.audit_row_hash(a) = hash FROM app.audit_log a"
+                " ORDER BY seq"
+            )
+        )
+    ).all()
+    head = (await session.execute(text("SELECT seq, hash FROM app.audit_chain_head()"))).first()
+    previous_hash = bytes(32)
+    for expected_seq, (seq, prev_hash, row_hash, intact) in enumerate(rows, start=1):
+        if seq != expected_seq:
+            return ChainReport(
+                len(rows), expected_seq, f"row {expected_seq} is missing (next present is {seq})"
+            )
+        if bytes(prev_hash) != previous_hash:
+            return ChainReport(len(rows), seq, f"row {seq} does not link to row {seq - 1}")
+        if not intact:
+            return ChainReport(len(rows), seq, f"row {seq} was changed after it was written")
+        previous_hash = bytes(row_hash)
+    head_seq, head_hash = (int(head[0]), bytes(head[1])) if head else (0, bytes(32))
+    if head_seq != len(rows) or head_hash != previous_hash:
+        return ChainReport(
+            len(rows),
+            len(rows) + 1,
+            f"the chain ends at row {len(rows)} but {head_seq} rows were written",
+        )
+    return ChainReport(len(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor_user_id: UUID | None = None
+    action: str | None = None
+    object_id: str | None = None
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+EXPORT_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor_user_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "pii_fields",
+    "purpose",
+    "outcome",
+    "request_id",
+    "ip",
+    "user_agent",
+    "prev_hash",
+    "hash",
+)
+
+
+async def rows(
+    session: AsyncSession, flt: AuditFilter, *, limit: int | None = None, after_seq: int = 0
+) -> list[dict[str, Any]]:
+    a = t.audit_log
+    query = select(*(a.c[name] for name in EXPORT_COLUMNS)).where(a.c.seq > after_seq)
+    if flt.actor_user_id:
+        query = query.where(a.c.actor_user_id == flt.actor_user_id)
+    if flt.action:
+        query = query.where(a.c.action == flt.action)
+    if flt.object_id:
+        query = query.where(a.c.object_id == flt.object_id)
+    if flt.outcome:
+        query = query.where(a.c.outcome == flt.outcome.value)
+    if flt.since:
+        query = query.where(a.c.created_at >= flt.since)
+    if flt.until:
+        query = query.where(a.c.created_at < flt.until)
+    query = query.order_by(a.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_plain(dict(row._mapping)) for row in await session.execute(query)]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, bytes | memoryview):
+            out[key] = bytes(value).hex()
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, UUID) or (value is not None and key == "ip"):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(item, sort_keys=True) + "\n" for item in items)
+
+
+def to_csv(items: Iterable[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for item in items:
+        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in item.items()})
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Repair-order ingestion: readers for JSON, JSON Lines, CSV and PDF, validation, storage."""

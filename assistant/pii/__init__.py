@@ -1,0 +1,1 @@
+"""Customer PII: the key ring, the encrypted vault, blind indexes and the audited reveal."""

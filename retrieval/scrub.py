@@ -1,0 +1,426 @@
+"""PII scrubbing of free text before it is stored outside the vault, embedded or sent on.
+
+Two layers: the RO's own vault values in any spelling (case, spacing, punctuation, phone
+formats), then detectors for PII the vault does not know about (VINs with a valid check
+digit, emails, NANP phone numbers, Luhn-valid card numbers, plates next to plate/tag/lic).
+Each finding becomes a typed placeholder that says what was there, never what it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class PiiKind(StrEnum):
+    CUSTOMER_NAME = "customer_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    VIN = "vin"
+    LICENSE_PLATE = "license_plate"
+    PAYMENT = "payment"
+    CARD_NUMBER = "card_number"
+
+
+def placeholder(kind: PiiKind) -> str:
+    return f"[{kind.value.upper()}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: PiiKind
+    start: int
+    end: int
+    from_vault: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubResult:
+    text: str
+    findings: tuple[Finding, ...]
+
+
+# --- detectors ---------------------------------------------------------------------------
+_VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+_VIN_VALUES = dict(
+    zip(
+        "ABCDEFGHJKLMNPRSTUVWXYZ",
+        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
+        strict=True,
+    )
+)
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+_EDGE_L = r"(?<![A-Za-z0-9])"
+_EDGE_R = r"(?![A-Za-z0-9])"
+VIN_CANDIDATE = re.compile(_EDGE_L + r"[A-HJ-NPR-Za-hj-npr-z0-9]{17}" + _EDGE_R)
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+PHONE = re.compile(
+    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?(?:\([2-9]\d{2}\)\s*|[2-9]\d{2}[\s.\-])[2-9]\d{2}[\s.\-]\d{4}"
+    r"(?![\w\-/])"
+)
+PHONE_BARE = re.compile(
+    r"(?i:\b(?:ph(?:one)?|cell|tel|mobile|mob|call(?:ed)?|text(?:ed)?|cb|call\s?back|contact|"
+    r"reach(?:ed)?|number|no\.?|#)\b[^A-Za-z0-9]{0,4})"
+    r"(\+?1?[2-9]\d{2}[2-9]\d{6})(?!\d)"
+)
+PHONE_PLUS = re.compile(r"(?<![\w])\+1[\s.\-]?[2-9]\d{2}[\s.\-]?[2-9]\d{2}[\s.\-]?\d{4}(?!\d)")
+CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
+PLATE_NEAR = re.compile(
+    r"(?i:\b(?:license\s+plate|lic(?:ense)?\.?\s*(?:plate|plt)?|plate|plt|tag|lp)\b"
+    r"\s*(?:no\.?|number|num|#)?\s*[:#=\-]?\s*(?:is\s+|reads\s+)?)"
+    r"([A-Za-z0-9]{1,4}(?:[\s\-]?[A-Za-z0-9]{1,4}){0,3})" + _EDGE_R
+)
+_PLATE_GROUP = re.compile(r"[A-Za-z0-9]+")
+CARD_CONTEXT = (
+    r"(?i:(?:\b(?:ending(?:\s+in)?|ends\s+in|last\s*4|card|visa|mastercard|mc|amex|disc(?:over)?)"
+    r"|x{2,}|\*{2,}|(?<![A-Za-z])x(?=\d))[^A-Za-z0-9]{0,6})"
+)
+
+
+def vin_check_digit_ok(vin: str) -> bool:
+    vin = vin.upper()
+    if len(vin) != 17 or any(c not in _VIN_CHARS for c in vin):
+        return False
+    total = sum(
+        (int(c) if c.isdigit() else _VIN_VALUES[c]) * w
+        for c, w in zip(vin, _VIN_WEIGHTS, strict=True)
+    )
+    check = total % 11
+    return vin[8] == ("X" if check == 10 else str(check))
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _detect(text: str) -> Iterable[Finding]:
+    for m in VIN_CANDIDATE.finditer(text):
+        v = m.group(0)
+        if vin_check_digit_ok(v) and any(c.isalpha() for c in v) and any(c.isdigit() for c in v):
+            yield Finding(PiiKind.VIN, m.start(), m.end(), False)
+    for m in EMAIL.finditer(text):
+        yield Finding(PiiKind.EMAIL, m.start(), m.end(), False)
+    for pattern in (PHONE, PHONE_PLUS):
+        for m in pattern.finditer(text):
+            yield Finding(PiiKind.PHONE, m.start(), m.end(), False)
+    for m in PHONE_BARE.finditer(text):
+        yield Finding(PiiKind.PHONE, m.start(1), m.end(1), False)
+    for m in CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            yield Finding(PiiKind.CARD_NUMBER, m.start(), m.end(), False)
+    for m in PLATE_NEAR.finditer(text):
+        end = _plate_end(m.group(1))
+        if end:
+            yield Finding(PiiKind.LICENSE_PLATE, m.start(1), m.start(1) + end, False)
+
+
+def _plate_end(candidate: str) -> int:
+    """Length of the longest leading run of groups that reads as a plate ("9-HTZ-293",
+    "AZ BXR4471"), or 0. A lowercase word ("plate 4 bolts") is never part of a plate."""
+    groups = list(_PLATE_GROUP.finditer(candidate))
+    for count in range(len(groups), 0, -1):
+        chosen = groups[:count]
+        value = "".join(g.group(0) for g in chosen)
+        words = [g.group(0) for g in chosen if g.group(0).isalpha()]
+        if (
+            5 <= len(value) <= 8
+            and any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+            and not any(w.islower() and len(w) >= 4 for w in words)
+        ):
+            return chosen[-1].end()
+    return 0
+
+
+# --- the RO's own vault values ------------------------------------------------------------
+_SEP = r"[\W_]{0,3}"
+_TITLES = r"(?:mr|mrs|ms|miss|dr|mx)\.?\s+"
+# Name parts that are also everyday words in a technician's note ("white smoke", "long
+# crank"): alone, they count as a name only after a title or when capitalised mid-sentence.
+_COMMON_WORDS = frozenset(
+    [
+        "white",
+        "black",
+        "brown",
+        "green",
+        "gray",
+        "grey",
+        "young",
+        "long",
+        "short",
+        "will",
+        "grant",
+        "chase",
+        "may",
+        "june",
+        "april",
+        "rose",
+        "wood",
+        "woods",
+        "king",
+        "price",
+        "hall",
+        "hill",
+        "lane",
+        "field",
+        "fields",
+        "park",
+        "parks",
+        "rich",
+        "love",
+        "bell",
+        "bush",
+        "cross",
+        "ford",
+        "lincoln",
+        "dodge",
+        "jeep",
+        "mercedes",
+        "mini",
+        "miles",
+        "power",
+        "powers",
+        "page",
+        "rice",
+        "stone",
+        "hunt",
+        "banks",
+        "cook",
+        "hope",
+        "joy",
+        "mark",
+        "bill",
+        "frank",
+        "guy",
+        "jack",
+        "sterling",
+        "summer",
+        "winter",
+        "storm",
+    ]
+)
+_STREET_TYPES = {
+    "st": "st(?:reet)?",
+    "street": "st(?:reet)?",
+    "ave": "av(?:e(?:nue)?)?",
+    "avenue": "av(?:e(?:nue)?)?",
+    "rd": "r(?:oa)?d",
+    "road": "r(?:oa)?d",
+    "dr": "dr(?:ive)?",
+    "drive": "dr(?:ive)?",
+    "blvd": "b(?:ou)?l(?:e)?v(?:ar)?d",
+    "boulevard": "b(?:ou)?l(?:e)?v(?:ar)?d",
+    "ln": "l(?:a)?n(?:e)?",
+    "lane": "l(?:a)?n(?:e)?",
+    "ct": "c(?:our)?t",
+    "court": "c(?:our)?t",
+    "pl": "pl(?:ace)?",
+    "place": "pl(?:ace)?",
+    "hwy": "h(?:igh)?w(?:a)?y",
+    "highway": "h(?:igh)?w(?:a)?y",
+    "pkwy": "p(?:ar)?kw(?:a)?y",
+    "parkway": "p(?:ar)?kw(?:a)?y",
+    "cir": "cir(?:cle)?",
+    "circle": "cir(?:cle)?",
+    "way": "way",
+    "ter": "ter(?:race)?",
+    "terrace": "ter(?:race)?",
+}
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _tokens(value: str) -> list[str]:
+    return _TOKEN.findall(value)
+
+
+def _flexible(tokens: list[str]) -> str:
+    return _SEP.join(re.escape(t) for t in tokens)
+
+
+def _chars_flexible(value: str) -> str:
+    chars = re.sub(r"[^A-Za-z0-9]", "", value)
+    return r"[\s\-.]?".join(re.escape(c) for c in chars)
+
+
+@dataclass(frozen=True, slots=True)
+class _VaultPattern:
+    kind: PiiKind
+    pattern: re.Pattern[str]
+    group: int = 0
+
+
+def _name_patterns(name: str) -> list[_VaultPattern]:
+    tokens = _tokens(name)
+    parts = [t for t in tokens if len(t) > 1]
+    if not parts:
+        return []
+    out = [
+        _VaultPattern(
+            PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I)
+        )
+    ]
+    if len(parts) > 1:
+        reversed_name = _flexible([parts[-1]]) + r"\s*,\s*" + _flexible(parts[:-1])
+        out.append(
+            _VaultPattern(
+                PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + reversed_name + _EDGE_R, re.I)
+            )
+        )
+    for part in parts:
+        if len(part) < 3:
+            continue
+        escaped = re.escape(part)
+        if part.lower() in _COMMON_WORDS:
+            titled = _EDGE_L + _TITLES + "(" + escaped + ")" + _EDGE_R
+            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(titled, re.I), 1))
+            capitalised = r"(?<=[a-z,;]\s)(" + re.escape(part.capitalize()) + ")" + _EDGE_R
+            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(capitalised), 1))
+        else:
+            out.append(
+                _VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + escaped + _EDGE_R, re.I))
+            )
+    return out
+
+
+def _street_pattern(street: str) -> str | None:
+    tokens = _tokens(street)
+    if len(tokens) < 2:
+        return None
+    pieces = [
+        _STREET_TYPES.get(t.lower(), re.escape(t))
+        if i == len(tokens) - 1 or t.lower() in _STREET_TYPES
+        else re.escape(t)
+        for i, t in enumerate(tokens)
+    ]
+    return _EDGE_L + _SEP.join(pieces) + r"\.?" + _EDGE_R
+
+
+def _phone_pattern(phone: str) -> str | None:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        return _EDGE_L + _chars_flexible(phone) + _EDGE_R if len(digits) >= 7 else None
+    a, b, c = digits[:3], digits[3:6], digits[6:]
+    sep = r"[\s.\-]{0,2}"
+    full = rf"(?:\+?1{sep})?\(?{a}\)?{sep}{b}{sep}{c}"
+    return rf"(?<![\d])(?:{full}|{b}{sep}{c})(?!\d)"
+
+
+def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
+    out: list[_VaultPattern] = []
+
+    def add(kind: PiiKind, pattern: str | None, flags: int = re.I) -> None:
+        if pattern:
+            out.append(_VaultPattern(kind, re.compile(pattern, flags)))
+
+    name = vault.get("customer_name") or vault.get("name")
+    if isinstance(name, str):
+        out.extend(_name_patterns(name))
+    email = vault.get("email")
+    if isinstance(email, str) and "@" in email:
+        add(PiiKind.EMAIL, _EDGE_L + r"\s?".join(re.escape(c) for c in email.strip()) + _EDGE_R)
+        local = email.split("@", 1)[0]
+        if len(local) >= 5:
+            add(PiiKind.EMAIL, _EDGE_L + re.escape(local) + r"(?=\s?@|\s+at\s)")
+    for phone in vault.get("phones") or []:
+        if isinstance(phone, str):
+            add(PiiKind.PHONE, _phone_pattern(phone))
+    address = vault.get("address")
+    if isinstance(address, Mapping):
+        street = address.get("street")
+        if isinstance(street, str):
+            add(PiiKind.ADDRESS, _street_pattern(street))
+        city = address.get("city")
+        if isinstance(city, str) and len(city) >= 3 and city.lower() not in _COMMON_WORDS:
+            add(PiiKind.ADDRESS, _EDGE_L + _flexible(_tokens(city)) + _EDGE_R)
+        zip_code = address.get("zip")
+        if isinstance(zip_code, str) and re.fullmatch(r"\d{5}(?:-\d{4})?", zip_code.strip()):
+            add(PiiKind.ADDRESS, r"(?<![\d\-])" + zip_code.strip()[:5] + r"(?:-\d{4})?(?![\d\-])")
+    vin = vault.get("vin")
+    if isinstance(vin, str) and len(re.sub(r"\W", "", vin)) >= 11:
+        add(PiiKind.VIN, _EDGE_L + _chars_flexible(vin) + _EDGE_R)
+        tail = re.sub(r"\W", "", vin)[-8:]
+        add(PiiKind.VIN, _EDGE_L + _chars_flexible(tail) + _EDGE_R)
+    plate = vault.get("license_plate")
+    if isinstance(plate, str):
+        body = re.sub(
+            r"[^A-Za-z0-9]", "", re.sub(r"^[A-Za-z]{2}[\s\-.]+(?=\S*\d)", "", plate.strip())
+        )
+        if len(body) >= 4:
+            add(
+                PiiKind.LICENSE_PLATE,
+                _EDGE_L + r"(?:[A-Za-z]{2}[\s\-]+)?" + _chars_flexible(body) + _EDGE_R,
+            )
+    payment = vault.get("payment_method")
+    if isinstance(payment, str):
+        tokens = _tokens(payment)
+        if tokens:
+            add(PiiKind.PAYMENT, _EDGE_L + _flexible(tokens) + _EDGE_R)
+        last = re.findall(r"\d{4,}", payment)
+        if last:
+            add(PiiKind.PAYMENT, CARD_CONTEXT + "(" + re.escape(last[-1][-4:]) + r")(?!\d)")
+            out[-1] = _VaultPattern(PiiKind.PAYMENT, out[-1].pattern, 1)
+    return out
+
+
+# --- putting it together ------------------------------------------------------------------
+class Scrubber:
+    """Built once per RO (its vault values compile into patterns), applied to each field."""
+
+    def __init__(self, vault: Mapping[str, Any] | None = None) -> None:
+        self._vault = _vault_patterns(vault or {})
+
+    def find(self, text: str) -> list[Finding]:
+        found: list[Finding] = []
+        for vp in self._vault:
+            for m in vp.pattern.finditer(text):
+                if m.end(vp.group) > m.start(vp.group):
+                    found.append(Finding(vp.kind, m.start(vp.group), m.end(vp.group), True))
+        found.extend(_detect(text))
+        return _merge(found)
+
+    def scrub(self, text: str) -> ScrubResult:
+        findings = self.find(text)
+        out: list[str] = []
+        cursor = 0
+        for f in findings:
+            out.append(text[cursor : f.start])
+            out.append(placeholder(f.kind))
+            cursor = f.end
+        out.append(text[cursor:])
+        return ScrubResult("".join(out), tuple(findings))
+
+    def scrub_text(self, text: str | None) -> str | None:
+        return None if text is None else self.scrub(text).text
+
+
+def _merge(found: list[Finding]) -> list[Finding]:
+    """Overlapping findings become one span, typed by the vault's finding if there is one."""
+    merged: list[Finding] = []
+    for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start), not f.from_vault)):
+        if merged and f.start < merged[-1].end:
+            last = merged[-1]
+            kind = last.kind if last.from_vault or not f.from_vault else f.kind
+            merged[-1] = Finding(
+                kind, last.start, max(last.end, f.end), last.from_vault or f.from_vault
+            )
+        else:
+            merged.append(f)
+    return merged
+
+
+def scrub(text: str, vault: Mapping[str, Any] | None = None) -> str:
+    return Scrubber(vault).scrub(text).text
