@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/ro-assistant db start
 	$(BIN)/ro-assistant db migrate
-	$(BIN)/ro-assistant db status
+	$(BIN)/ro-assistant keys generate --if-missing
+	$(BIN)/ro-assistant demo load
 	$(BIN)/ro-assistant serve --host 127.0.0.1 --port 8000
 
 lint: setup

@@ -22,6 +22,8 @@ class Settings:
     app_database_url: str | None
     keyring_json: str | None = field(default=None, repr=False)
     keyring_file: Path | None = None
+    log_level: str | None = None
+    log_file: Path | None = None
 
     @property
     def keyring_path(self) -> Path:
@@ -42,7 +44,11 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             app_database_url=env.get("APP_DATABASE_URL") or None,
             keyring_json=env.get("RO_ASSISTANT_KEYRING") or None,
-            keyring_file=Path(env["RO_ASSISTANT_KEYRING_FILE"]).resolve()
-            if env.get("RO_ASSISTANT_KEYRING_FILE")
-            else None,
+            keyring_file=_path(env.get("RO_ASSISTANT_KEYRING_FILE")),
+            log_level=env.get("RO_ASSISTANT_LOG_LEVEL") or None,
+            log_file=_path(env.get("RO_ASSISTANT_LOG_FILE")),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None

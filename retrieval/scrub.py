@@ -8,6 +8,7 @@ Each finding becomes a typed placeholder that says what was there, never what it
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -241,6 +242,12 @@ _STREET_TYPES = {
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
+@functools.lru_cache(maxsize=8192)
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Returning customers bring the same values back; compiling dominates otherwise."""
+    return re.compile(pattern, flags)
+
+
 def _tokens(value: str) -> list[str]:
     return _TOKEN.findall(value)
 
@@ -267,16 +274,12 @@ def _name_patterns(name: str) -> list[_VaultPattern]:
     if not parts:
         return []
     out = [
-        _VaultPattern(
-            PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I)
-        )
+        _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I))
     ]
     if len(parts) > 1:
         reversed_name = _flexible([parts[-1]]) + r"\s*,\s*" + _flexible(parts[:-1])
         out.append(
-            _VaultPattern(
-                PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + reversed_name + _EDGE_R, re.I)
-            )
+            _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + reversed_name + _EDGE_R, re.I))
         )
     for part in parts:
         if len(part) < 3:
@@ -284,12 +287,12 @@ def _name_patterns(name: str) -> list[_VaultPattern]:
         escaped = re.escape(part)
         if part.lower() in _COMMON_WORDS:
             titled = _EDGE_L + _TITLES + "(" + escaped + ")" + _EDGE_R
-            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(titled, re.I), 1))
+            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(titled, re.I), 1))
             capitalised = r"(?<=[a-z,;]\s)(" + re.escape(part.capitalize()) + ")" + _EDGE_R
-            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(capitalised), 1))
+            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(capitalised), 1))
         else:
             out.append(
-                _VaultPattern(PiiKind.CUSTOMER_NAME, re.compile(_EDGE_L + escaped + _EDGE_R, re.I))
+                _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + escaped + _EDGE_R, re.I))
             )
     return out
 
@@ -324,7 +327,7 @@ def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
 
     def add(kind: PiiKind, pattern: str | None, flags: int = re.I) -> None:
         if pattern:
-            out.append(_VaultPattern(kind, re.compile(pattern, flags)))
+            out.append(_VaultPattern(kind, _compiled(pattern, flags)))
 
     name = vault.get("customer_name") or vault.get("name")
     if isinstance(name, str):

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from assistant import logging
 from assistant.cli import audit, db, demo, ingest, keys, shops
 from assistant.cli.common import EXPECTED_ERRORS
 from assistant.settings import Settings
@@ -27,7 +28,10 @@ class _Cli(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """RO Assistant: chat over a repair shop's own repair orders."""
-    ctx.obj = Settings.from_env()
+    settings = Settings.from_env()
+    # The CLI speaks to people on stdout/stderr; its JSON log stays quiet unless asked.
+    logging.configure(settings.log_level or "WARNING", settings.log_file)
+    ctx.obj = settings
 
 
 for group in (

@@ -13,19 +13,19 @@ from __future__ import annotations
 import functools
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from faker import Faker
 
-from assistant.demo import jobs as lines
-from assistant.demo.reference import Recall, jobs, recalls
-from assistant.demo.vehicles import ModelSpec, make_plate, make_vin, pick_color, pick_model
+from assistant.demo import catalog
+from assistant.demo.orders import Shop, Vehicle, repair_order
+from assistant.demo.vehicles import make_plate, make_vin, pick_color, pick_model
 
 START, END = date(2019, 1, 2), date(2026, 10, 31)
 _SPAN = (END - START).days
-_MAX_VISITS = 24
+_MAX_VISITS = 18
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ _CARDS = (("VISA", 50), ("Mastercard", 25), ("AMEX", 12), ("Discover", 8), ("Deb
 @functools.cache
 def _combos(seed: int) -> tuple[str, ...]:
     names = [f"{place} {suffix}" for place in _PLACES for suffix in _SUFFIXES]
-    random.Random(f"shop-names:{seed}").shuffle(names)
+    random.Random(f"shop-names:{seed}").shuffle(names)  # noqa: S311 - demo data, not secrets
     return tuple(names)
 
 
@@ -100,7 +100,7 @@ def _shop(shop_index: int, seed: int) -> tuple[ShopProfile, _Locale]:
         raise ValueError("shop_index must be >= 0")
     if shop_index < len(_HAND_PICKED):
         return _HAND_PICKED[shop_index]
-    rng = random.Random(f"shop:{seed}:{shop_index}")
+    rng = random.Random(f"shop:{seed}:{shop_index}")  # noqa: S311
     names = _combos(seed)
     n = shop_index - len(_HAND_PICKED)
     name = names[n % len(names)] + (f" {n // len(names) + 1}" if n >= len(names) else "")
@@ -113,41 +113,6 @@ def _shop(shop_index: int, seed: int) -> tuple[ShopProfile, _Locale]:
 def shop_profile(shop_index: int, *, seed: int = 20240601) -> ShopProfile:
     """Deterministic profile; 0 and 1 are hand-picked, others are generated with unique slugs."""
     return _shop(shop_index, seed)[0]
-
-
-@dataclass(slots=True)
-class _Vehicle:
-    spec: ModelSpec
-    year: int
-    cylinders: int
-    color: str
-    vin: str
-    plate: str
-    customer: dict[str, Any]
-    card: str
-    annual_miles: int
-    odometer: int = 0
-    last_visit: date | None = None
-    last_oil: int = -10_000
-    pending: list[tuple[str, str, date]] = field(default_factory=list)
-    recalls_done: set[str] = field(default_factory=set)
-
-
-@dataclass(slots=True)
-class _Shop:
-    profile: ProfileAndLocale
-    rng: random.Random
-    advisors: list[dict[str, str]]
-    technicians: list[dict[str, str]]
-    oem_share: int
-    tire_brand: int
-    supplies_pct: float
-    supplies_cap: float
-    hazmat_fee: float
-    tire_fee: float
-
-
-ProfileAndLocale = tuple[ShopProfile, _Locale]
 
 
 def _staff(rng: random.Random, fake: Faker) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -172,7 +137,12 @@ def _phone(rng: random.Random, area_codes: tuple[str, ...]) -> str:
 def _customer(rng: random.Random, fake: Faker, locale: _Locale) -> tuple[dict[str, Any], str]:
     first, last = fake.first_name(), fake.last_name()
     handle = rng.choice(
-        (f"{first[0]}{last}", f"{first}.{last}", f"{first}{last[0]}{rng.randint(1, 99)}", f"{last}{first[0]}")
+        (
+            f"{first[0]}{last}",
+            f"{first}.{last}",
+            f"{first}{last[0]}{rng.randint(1, 99)}",
+            f"{last}{first[0]}",
+        )
     )
     email = re.sub(r"[^a-z0-9.]", "", handle.lower()) + rng.choice(
         ("@example.com", "@example.net", "@example.org")
@@ -202,7 +172,10 @@ def _schedule(rng: random.Random, ro_count: int) -> list[list[date]]:
     visits = []
     for count in counts:
         length = rng.randint(min(_SPAN, max(365, count * 120)), _SPAN)
-        start = rng.randint(0, _SPAN - length)
+        start = rng.randint(-length // 2, _SPAN - length // 2)
+        end = min(_SPAN, start + length)
+        start = max(0, min(start, end - count * 10 - 10))
+        length = end - start
         bins = sorted(rng.sample(range(length // 10), count))
         days = [START + timedelta(days=start + b * 10 + rng.randint(0, 3)) for b in bins]
         visits.append([d + timedelta(days=1) if d.weekday() == 6 else d for d in days])
@@ -216,17 +189,19 @@ def generate_shop_records(
     if ro_count <= 0:
         return []
     profile, locale = _shop(shop_index, seed)
-    rng = random.Random(f"ro-assistant-demo:{seed}:{shop_index}")
+    rng = random.Random(f"ro-assistant-demo:{seed}:{shop_index}")  # noqa: S311
     fake = Faker("en_US")
     fake.seed_instance(rng.getrandbits(64))
     advisors, technicians = _staff(rng, fake)
-    shop = _Shop(
-        profile=(profile, locale),
+    shop = Shop(
+        key=profile.slug,
+        tax_rate=profile.tax_rate,
+        labor_rate=profile.labor_rate,
         rng=rng,
         advisors=advisors,
         technicians=technicians,
         oem_share=rng.randint(25, 75),
-        tire_brand=rng.randrange(8),
+        tire_brand=rng.randrange(catalog.TIRE_BRANDS),
         supplies_pct=rng.choice((0.05, 0.06, 0.08, 0.1)),
         supplies_cap=rng.choice((29.95, 35.0, 45.0, 49.95)),
         hazmat_fee=rng.choice((2.5, 3.0, 3.95, 4.95)),
@@ -241,13 +216,14 @@ def generate_shop_records(
         vin = make_vin(rng, spec, year, cylinders)
         plate = make_plate(rng, locale.state)
         miles = int(rng.lognormvariate(9.45, 0.35))
-        fleet.append(_Vehicle(spec, year, cylinders, pick_color(rng), vin, plate, customer, card, miles))
+        color = pick_color(rng)
+        fleet.append(Vehicle(spec, year, cylinders, color, vin, plate, customer, card, miles))
     order = sorted((d, rng.random(), v) for v, dates in enumerate(schedule) for d in dates)
     block = (shop_index * 37 + seed) % 89
-    number = min(10_000 + block * 10_000 + rng.randrange(3_000), max(10_000, 999_999 - 2 * ro_count))
+    number = min(
+        10_000 + block * 10_000 + rng.randrange(3_000), max(10_000, 999_999 - 2 * ro_count)
+    )
     open_count = 0 if ro_count < 20 else min(12, max(1, ro_count // 150))
-    from assistant.demo.orders import repair_order
-
     records = []
     for position, (when, _, v) in enumerate(order):
         number += rng.choices((1, 2, 3), weights=(85, 12, 3))[0]

@@ -6,7 +6,9 @@ record that fails leaves nothing behind while the good records of the same file 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,10 +23,16 @@ from sqlalchemy.exc import DBAPIError
 from assistant.db.session import Database, DbContext, Role
 from assistant.ingest import readers, repository
 from assistant.ingest.records import Customer, RepairOrderRecord, ro_number_of, validate
+from assistant.logging import get_logger
 from assistant.pii import blind_index, documents, vault
 from assistant.pii.documents import SourceDocument
 from assistant.pii.keyring import KeyRing
 from retrieval.scrub import Scrubber
+
+log = get_logger(__name__)
+# ROs stored concurrently: the event loop validates, scrubs and seals one while the
+# database writes another. More would only queue on a two-core machine.
+WORKERS = 3
 
 
 class Outcome(StrEnum):
@@ -120,30 +128,53 @@ async def ingest_bytes(
     parsed = readers.parse(filename, content)
     if parsed.errors:
         report.rejected.append(Rejection(filename, None, parsed.errors))
+        log.info("ingest.file_rejected", file=filename, reasons=list(parsed.errors))
         return report
     if on_total is not None:
         on_total(len(parsed.records))
     doc = SourceDocument.seal_file(ring, tenant_id, filename, parsed.mime_type, content)
     ctx = DbContext(tenant_id=tenant_id, role=Role.ADMIN, user_id=created_by)
-    for raw in parsed.records:
-        record, reasons = (None, list(raw.errors)) if raw.errors else validate(raw.data)
-        if record is None:
-            report.rejected.append(Rejection(raw.position, ro_number_of(raw.data), tuple(reasons)))
-        else:
-            try:
-                async with db.transaction(ctx) as session:
-                    outcome = await store_repair_order(session, ring, tenant_id, doc, record)
-                report.counts[outcome] += 1
-            except DBAPIError as exc:
-                report.rejected.append(
-                    Rejection(
-                        raw.position,
-                        record.ro_number,
-                        (f"the database refused it: {_db_reason(exc)}",),
-                    )
+    rejected: list[tuple[int, Rejection]] = []
+
+    async def worker(batch: list[tuple[int, readers.RawRecord]]) -> None:
+        for index, raw in batch:
+            record, reasons = (None, list(raw.errors)) if raw.errors else validate(raw.data)
+            if record is None:
+                rejected.append(
+                    (index, Rejection(raw.position, ro_number_of(raw.data), tuple(reasons)))
                 )
-        if progress is not None:
-            progress(1)
+            else:
+                try:
+                    async with db.transaction(ctx) as session:
+                        outcome = await store_repair_order(session, ring, tenant_id, doc, record)
+                    report.counts[outcome] += 1
+                except DBAPIError as exc:
+                    reason = f"the database refused it: {_db_reason(exc)}"
+                    rejected.append((index, Rejection(raw.position, record.ro_number, (reason,))))
+            if progress is not None:
+                progress(1)
+
+    # Records of one RO number go to the same worker, in file order, so the last one wins.
+    batches: list[list[tuple[int, readers.RawRecord]]] = [[] for _ in range(WORKERS)]
+    for index, raw in enumerate(parsed.records):
+        key = ro_number_of(raw.data) or str(index)
+        batches[zlib.crc32(key.encode()) % WORKERS].append((index, raw))
+    await asyncio.gather(*(worker(batch) for batch in batches if batch))
+    report.rejected.extend(r for _, r in sorted(rejected, key=lambda item: item[0]))
+    for rejection in report.rejected:
+        log.info(
+            "ingest.record_rejected",
+            position=rejection.position,
+            ro_number=rejection.ro_number,
+            reasons=list(rejection.reasons),
+        )
+    log.info(
+        "ingest.file_done",
+        file=filename,
+        tenant_id=str(tenant_id),
+        **{o.value: n for o, n in report.counts.items()},
+        rejected=len(report.rejected),
+    )
     return report
 
 

@@ -47,30 +47,33 @@ class SourceDocument:
 
 
 async def ensure_stored(session: AsyncSession, doc: SourceDocument) -> UUID:
-    """The id of this file's row, inserting it unless an identical file is already stored."""
-    stmt = (
-        insert(t.documents)
-        .values(
-            doc_id=doc.doc_id,
-            tenant_id=doc.tenant_id,
-            filename=doc.filename,
-            mime_type=doc.mime_type,
-            sha256=doc.sha256,
-            size_bytes=doc.size,
-            content_key_ref=doc.sealed.key_ref,
-            content_nonce=doc.sealed.nonce,
-            content_ciphertext=doc.sealed.ciphertext,
-        )
-        .on_conflict_do_nothing(index_elements=[t.documents.c.tenant_id, t.documents.c.sha256])
+    """The id of this file's row, inserting it unless an identical file is already stored.
+
+    Looked up first, so the sealed content (megabytes for a big export) crosses the wire
+    once per file, not once per RO of it.
+    """
+    find = select(t.documents.c.doc_id).where(
+        t.documents.c.tenant_id == doc.tenant_id, t.documents.c.sha256 == doc.sha256
     )
-    await session.execute(stmt)
-    found = (
+    found = (await session.execute(find)).scalar_one_or_none()
+    if found is None:
         await session.execute(
-            select(t.documents.c.doc_id).where(
-                t.documents.c.tenant_id == doc.tenant_id, t.documents.c.sha256 == doc.sha256
+            insert(t.documents)
+            .values(
+                doc_id=doc.doc_id,
+                tenant_id=doc.tenant_id,
+                filename=doc.filename,
+                mime_type=doc.mime_type,
+                sha256=doc.sha256,
+                size_bytes=doc.size,
+                content_key_ref=doc.sealed.key_ref,
+                content_nonce=doc.sealed.nonce,
+                content_ciphertext=doc.sealed.ciphertext,
             )
+            # Two ROs of one file may race to store it; any duplicate means "already there".
+            .on_conflict_do_nothing()
         )
-    ).scalar_one()
+        found = (await session.execute(find)).scalar_one()
     return UUID(str(found))
 
 
