@@ -17,6 +17,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
+from assistant import logging
 from assistant.db import conninfo, migrate
 from assistant.db.embedded import EmbeddedPostgres
 from assistant.db.session import Database
@@ -29,6 +30,7 @@ from assistant.tenants.service import create_tenant
 
 async def run(count: int) -> None:
     settings = Settings.from_env()
+    logging.configure("WARNING")
     if settings.embedded:
         EmbeddedPostgres(settings.data_dir).start()
     owner, app = conninfo.owner_url(settings), conninfo.app_url(settings)

@@ -11,7 +11,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -125,7 +125,6 @@ class AuditFilter:
     outcome: Outcome | None = None
     since: datetime | None = None
     until: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 EXPORT_COLUMNS = (

@@ -153,3 +153,31 @@ async def test_no_audit_row_means_no_value(
         revealed.append(await attempt(app_db, ring, ctx, ro_id, ["email"], "audit-must-fail"))
     assert revealed == []
     assert await audit_rows(app_db, shop) == []
+
+
+async def test_a_ciphertext_moved_to_another_ro_in_the_database_is_refused(
+    app_db: Database, ring: KeyRing, shop: Tenant, migrated: DatabaseUrls
+) -> None:
+    lines = "\n".join(json.dumps(record(ro_number=n)) for n in ("1", "2"))
+    await ingest_bytes(app_db, ring, shop.tenant_id, "two.jsonl", lines.encode())
+    with psycopg.connect(migrated.owner_url) as conn:
+        conn.execute(
+            "SELECT set_config('app.tenant_id', %s, true), set_config('app.role', 'ADMIN', true)",
+            [str(shop.tenant_id)],
+        )
+        first, second = conn.execute(
+            "SELECT v.ro_id FROM app.pii_vault v JOIN app.repair_orders r USING (ro_id)"
+            " ORDER BY r.ro_number"
+        ).fetchall()
+        # Move RO 1's sealed payload onto RO 2 (the nonce may exist only once per key).
+        sealed = conn.execute(
+            "DELETE FROM app.pii_vault WHERE ro_id = %s RETURNING nonce, ciphertext", [first[0]]
+        ).fetchone()
+        assert sealed is not None
+        conn.execute(
+            "UPDATE app.pii_vault SET nonce = %s, ciphertext = %s WHERE ro_id = %s",
+            [sealed[0], sealed[1], second[0]],
+        )
+    ctx = DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)
+    moved = await attempt(app_db, ring, ctx, second[0], ["email"])
+    assert moved == Refused("the stored PII could not be decrypted")
