@@ -6,13 +6,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test lint typecheck clean
 
-setup: $(STAMP)
+MODEL := .data/models/all-MiniLM-L6-v2.onnx
+
+setup: $(STAMP) $(MODEL)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# The embedding model is exported to ONNX once, here, so the service never imports torch.
+$(MODEL): $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/ro-assistant embedder export
 
 run: setup
 	$(BIN)/ro-assistant db start

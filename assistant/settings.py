@@ -24,6 +24,14 @@ class Settings:
     keyring_file: Path | None = None
     log_level: str | None = None
     log_file: Path | None = None
+    embedder: str = "local"
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    model_dir: Path | None = None
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def keyring_path(self) -> Path:
@@ -47,6 +55,10 @@ class Settings:
             keyring_file=_path(env.get("RO_ASSISTANT_KEYRING_FILE")),
             log_level=env.get("RO_ASSISTANT_LOG_LEVEL") or None,
             log_file=_path(env.get("RO_ASSISTANT_LOG_FILE")),
+            embedder=env.get("RO_ASSISTANT_EMBEDDER") or "local",
+            embedding_model=env.get("RO_ASSISTANT_EMBEDDING_MODEL") or None,
+            embedding_base_url=env.get("RO_ASSISTANT_EMBEDDING_BASE_URL") or None,
+            model_dir=_path(env.get("RO_ASSISTANT_MODEL_DIR")),
         )
 
 

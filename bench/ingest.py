@@ -22,6 +22,7 @@ from assistant.db import conninfo, migrate
 from assistant.db.embedded import EmbeddedPostgres
 from assistant.db.session import Database
 from assistant.demo.generator import generate_shop_records
+from assistant.embedding import embedder_for
 from assistant.ingest.service import ingest_bytes
 from assistant.pii.keyring import KeyRing
 from assistant.settings import Settings
@@ -44,16 +45,19 @@ async def run(count: int) -> None:
         db = Database(conninfo.with_database(app, name))
         try:
             ring = KeyRing.generate()
+            embedder = embedder_for(settings)
             shop = await create_tenant(db, "bench-shop", "Bench Shop")
             started = time.perf_counter()
             records = generate_shop_records(0, count)
             generated = time.perf_counter() - started
             content = "".join(json.dumps(r) + "\n" for r in records).encode()
             started = time.perf_counter()
-            report = await ingest_bytes(db, ring, shop.tenant_id, "bench.jsonl", content)
+            report = await ingest_bytes(db, ring, embedder, shop.tenant_id, "bench.jsonl", content)
             elapsed = time.perf_counter() - started
             again = time.perf_counter()
-            unchanged = await ingest_bytes(db, ring, shop.tenant_id, "bench.jsonl", content)
+            unchanged = await ingest_bytes(
+                db, ring, embedder, shop.tenant_id, "bench.jsonl", content
+            )
             elapsed_again = time.perf_counter() - again
         finally:
             await db.dispose()

@@ -127,13 +127,18 @@ def _detect(text: str) -> Iterable[Finding]:
             yield Finding(PiiKind.LICENSE_PLATE, m.start(1), m.start(1) + end, False)
 
 
+def _is_state(group: str) -> bool:
+    return len(group) == 2 and group.isalpha()
+
+
 def _plate_end(candidate: str) -> int:
     """Length of the longest leading run of groups that reads as a plate ("9-HTZ-293",
     "AZ BXR4471"), or 0. A lowercase word ("plate 4 bolts") is never part of a plate."""
     groups = list(_PLATE_GROUP.finditer(candidate))
     for count in range(len(groups), 0, -1):
         chosen = groups[:count]
-        value = "".join(g.group(0) for g in chosen)
+        plate_groups = chosen[1:] if count > 1 and _is_state(chosen[0].group(0)) else chosen
+        value = "".join(g.group(0) for g in plate_groups)
         words = [g.group(0) for g in chosen if g.group(0).isalpha()]
         if (
             5 <= len(value) <= 8

@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from assistant.settings import Settings
+from retrieval.embedders import Embedder, local_embedder
+
 CUSTOMER: dict[str, Any] = {
     "name": "Jordan Blake",
     "email": "jblake@example.com",
@@ -103,3 +106,8 @@ def pii_values(customer: dict[str, Any]) -> list[str]:
         elif isinstance(value, dict) and key == "address":
             values.extend(v for k, v in value.items() if isinstance(v, str) and k != "state")
     return values
+
+
+def local_model() -> Embedder:
+    """The real local model (ONNX, exported by `make setup`), loaded once per process."""
+    return local_embedder(Settings.from_env().model_path)

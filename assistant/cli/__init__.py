@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from assistant import logging
-from assistant.cli import audit, db, demo, ingest, keys, shops
+from assistant.cli import audit, db, demo, ingest, keys, retrieval, shops
 from assistant.cli.common import EXPECTED_ERRORS
 from assistant.settings import Settings
 
@@ -43,6 +43,10 @@ for group in (
     audit.audit,
     demo.demo,
     db.serve,
+    retrieval.embedder,
+    retrieval.reindex,
+    retrieval.search_command,
+    retrieval.eval_command,
 ):
     main.add_command(group)
 

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from assistant.cli.common import load_keyring, run_with_database
 from assistant.db.session import Database
+from assistant.embedding import embedder_for
 from assistant.settings import Settings
 
 
@@ -28,6 +29,7 @@ def load(settings: Settings, shops: int, ros_per_shop: int, seed: int, show_logi
     from assistant.demo.load import ShopLoad, demo_logins, load_demo
 
     ring = load_keyring(settings)
+    embedder = embedder_for(settings)
 
     async def job(db: Database) -> list[ShopLoad]:
         with Progress(
@@ -41,6 +43,7 @@ def load(settings: Settings, shops: int, ros_per_shop: int, seed: int, show_logi
             return await load_demo(
                 db,
                 ring,
+                embedder,
                 shops=shops,
                 ros_per_shop=ros_per_shop,
                 seed=seed,

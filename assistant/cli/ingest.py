@@ -18,6 +18,7 @@ from rich.progress import (
 
 from assistant.cli.common import load_keyring, resolve_tenant, run_with_database
 from assistant.db.session import Database
+from assistant.embedding import embedder_for
 from assistant.ingest import readers
 from assistant.ingest.service import IngestReport, ingest_path
 from assistant.settings import Settings
@@ -50,6 +51,7 @@ def _set_total(bar: Progress, task: TaskID, total: int) -> None:
 def ingest(settings: Settings, paths: tuple[Path, ...], slug: str) -> None:
     """Ingest repair orders from JSON, JSON Lines, CSV or PDF files (or folders of them)."""
     ring = load_keyring(settings)
+    embedder = embedder_for(settings)
     files = _expand(paths)
 
     async def job(db: Database) -> IngestReport:
@@ -69,6 +71,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], slug: str) -> None:
                 report = await ingest_path(
                     db,
                     ring,
+                    embedder,
                     tenant.tenant_id,
                     file,
                     on_total=partial(_set_total, bar, task),

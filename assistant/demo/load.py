@@ -18,6 +18,7 @@ from assistant.pii.keyring import KeyRing
 from assistant.tenants import service
 from assistant.tenants.repository import Tenant
 from assistant.tenants.service import UnknownTenant
+from retrieval.embedders import Embedder
 
 DEMO_ROLES = (("admin", Role.ADMIN), ("tech", Role.TECH), ("advisor", Role.PII_APPROVED))
 
@@ -59,6 +60,7 @@ async def ensure_shop(db: Database, slug: str, name: str) -> Tenant:
 async def load_demo(
     db: Database,
     ring: KeyRing,
+    embedder: Embedder,
     *,
     shops: int,
     ros_per_shop: int,
@@ -75,7 +77,13 @@ async def load_demo(
             on_shop(profile.slug, len(records))
         content = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode()
         report = await ingest_bytes(
-            db, ring, tenant.tenant_id, f"demo-{profile.slug}.jsonl", content, progress=progress
+            db,
+            ring,
+            embedder,
+            tenant.tenant_id,
+            f"demo-{profile.slug}.jsonl",
+            content,
+            progress=progress,
         )
         loads.append(ShopLoad(tenant, report))
     return loads

@@ -45,7 +45,8 @@ async def update_ro(
         .where(t.repair_orders.c.tenant_id == tenant_id, t.repair_orders.c.ro_id == ro_id)
         .values({**values, "updated_at": func.now()})
     )
-    # Lines are replaced whole; labor, parts and chunks go with them (ON DELETE CASCADE).
+    # Lines are replaced whole; labor, parts and line chunks go with them (ON DELETE
+    # CASCADE); the caller writes the RO's chunks anew, header chunk included.
     await session.execute(
         delete(t.ro_lines).where(t.ro_lines.c.tenant_id == tenant_id, t.ro_lines.c.ro_id == ro_id)
     )

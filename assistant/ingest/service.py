@@ -27,6 +27,9 @@ from assistant.logging import get_logger
 from assistant.pii import blind_index, documents, vault
 from assistant.pii.documents import SourceDocument
 from assistant.pii.keyring import KeyRing
+from retrieval import repository as chunk_store
+from retrieval.chunking import RoView, chunk_ro, ro_view
+from retrieval.embedders import Embedder
 from retrieval.scrub import Scrubber
 
 log = get_logger(__name__)
@@ -88,6 +91,7 @@ def vault_payload(customer: Customer) -> dict[str, Any]:
 async def ingest_path(
     db: Database,
     ring: KeyRing,
+    embedder: Embedder,
     tenant_id: UUID,
     path: Path,
     *,
@@ -104,6 +108,7 @@ async def ingest_path(
     return await ingest_bytes(
         db,
         ring,
+        embedder,
         tenant_id,
         path.name,
         content,
@@ -116,6 +121,7 @@ async def ingest_path(
 async def ingest_bytes(
     db: Database,
     ring: KeyRing,
+    embedder: Embedder,
     tenant_id: UUID,
     filename: str,
     content: bytes,
@@ -134,6 +140,8 @@ async def ingest_bytes(
         on_total(len(parsed.records))
     doc = SourceDocument.seal_file(ring, tenant_id, filename, parsed.mime_type, content)
     ctx = DbContext(tenant_id=tenant_id, role=Role.ADMIN, user_id=created_by)
+    async with db.transaction(ctx) as session:
+        await chunk_store.ensure_partition(session, tenant_id)
     rejected: list[tuple[int, Rejection]] = []
 
     async def worker(batch: list[tuple[int, readers.RawRecord]]) -> None:
@@ -146,7 +154,9 @@ async def ingest_bytes(
             else:
                 try:
                     async with db.transaction(ctx) as session:
-                        outcome = await store_repair_order(session, ring, tenant_id, doc, record)
+                        outcome = await store_repair_order(
+                            session, ring, embedder, tenant_id, doc, record
+                        )
                     report.counts[outcome] += 1
                 except DBAPIError as exc:
                     reason = f"the database refused it: {_db_reason(exc)}"
@@ -186,7 +196,12 @@ def _db_reason(exc: DBAPIError) -> str:
 
 
 async def store_repair_order(
-    session: Any, ring: KeyRing, tenant_id: UUID, doc: SourceDocument, record: RepairOrderRecord
+    session: Any,
+    ring: KeyRing,
+    embedder: Embedder,
+    tenant_id: UUID,
+    doc: SourceDocument,
+    record: RepairOrderRecord,
 ) -> Outcome:
     canonical = record.model_dump_json().encode()
     fingerprint = blind_index.fingerprint(ring, tenant_id, canonical)
@@ -207,7 +222,11 @@ async def store_repair_order(
         await repository.insert_ro(session, {"ro_id": ro_id, "tenant_id": tenant_id, **header})
     else:
         await repository.update_ro(session, tenant_id, ro_id, header)
-    await repository.insert_lines(session, *_line_rows(record, scrubber, tenant_id, ro_id))
+    lines, labor, parts = _line_rows(record, scrubber, tenant_id, ro_id)
+    await repository.insert_lines(session, lines, labor, parts)
+    await _write_chunks(
+        session, embedder, tenant_id, ro_view(header | {"ro_id": ro_id}, lines, labor, parts)
+    )
     if payload:
         await vault.store(
             session, tenant_id, ro_id, vault.seal_payload(ring, tenant_id, ro_id, payload)
@@ -215,6 +234,15 @@ async def store_repair_order(
     elif existing is not None:
         await vault.remove(session, tenant_id, ro_id)
     return Outcome.UPDATED if existing else Outcome.INGESTED
+
+
+async def _write_chunks(session: Any, embedder: Embedder, tenant_id: UUID, view: RoView) -> None:
+    """Chunks and embeddings in the RO's own transaction: search never sees a half RO."""
+    chunks = chunk_ro(view, embedder.count_tokens)
+    vectors = await anyio.to_thread.run_sync(embedder.embed, [c.content for c in chunks])
+    await chunk_store.replace_chunks(
+        session, tenant_id, [view.ro_id], chunks, vectors, embedder.model_name
+    )
 
 
 def _header(record: RepairOrderRecord, scrubber: Scrubber) -> dict[str, Any]:

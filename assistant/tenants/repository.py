@@ -31,6 +31,30 @@ class User:
     is_active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Login:
+    user_id: UUID
+    tenant_id: UUID
+    slug: str
+    email: str
+    pass_hash: str
+    role: str
+    user_active: bool
+    tenant_active: bool
+
+
+async def logins(session: AsyncSession, email: str) -> list[Login]:
+    """Every account with this email, in every shop (through the directory function)."""
+    rows = await session.execute(
+        text(
+            "SELECT user_id, tenant_id, slug, pass_hash, role::text, user_active, tenant_active"
+            " FROM app.directory_logins(:email)"
+        ),
+        {"email": email},
+    )
+    return [Login(r[0], r[1], r[2], email, r[3], r[4], r[5], r[6]) for r in rows]
+
+
 async def list_tenants(session: AsyncSession) -> list[Tenant]:
     rows = await session.execute(
         text("SELECT tenant_id, slug, name, is_active, created_at FROM app.directory_tenants()")

@@ -11,6 +11,7 @@ from assistant.db.session import Database, DbContext, Role
 from assistant.tenants import repository
 from assistant.tenants.passwords import hash_password
 from assistant.tenants.repository import Tenant, User
+from retrieval import repository as chunk_store
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -52,6 +53,7 @@ async def create_tenant(db: Database, slug: str, name: str) -> Tenant:
     try:
         async with db.transaction(DbContext(tenant_id=tenant_id, role=Role.ADMIN)) as session:
             await repository.insert_tenant(session, tenant_id, slug, name.strip())
+            await chunk_store.ensure_partition(session, tenant_id)
     except IntegrityError:
         raise TenantError(f"a shop with slug {slug!r} already exists") from None
     return await find_tenant(db, slug)

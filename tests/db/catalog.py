@@ -17,8 +17,15 @@ ORDER BY c.relname
 """
 
 
-def tenant_tables(conn: psycopg.Connection[Any]) -> list[str]:
-    return [str(row[0]) for row in conn.execute(TENANT_TABLES).fetchall()]
+def tenant_tables(conn: psycopg.Connection[Any], *, partitions: bool = True) -> list[str]:
+    """Tables with a tenant_id column; partitions too unless asked not to (they are reached
+    through their parent, and the application role has no grant on them)."""
+    query = (
+        TENANT_TABLES
+        if partitions
+        else TENANT_TABLES.replace("ORDER BY", "AND NOT c.relispartition ORDER BY")
+    )
+    return [str(row[0]) for row in conn.execute(query.encode()).fetchall()]
 
 
 def insertable_columns(conn: psycopg.Connection[Any], table: str) -> list[str]:

@@ -31,7 +31,7 @@ def shops(migrated: DatabaseUrls) -> Shops:
     a = seed_tenant(migrated.app_url, f"shop-a-{uuid.uuid4().hex[:6]}")
     b = seed_tenant(migrated.app_url, f"shop-b-{uuid.uuid4().hex[:6]}")
     with psycopg.connect(migrated.owner_url) as conn:
-        tables = tenant_tables(conn)
+        tables = tenant_tables(conn, partitions=False)
         set_context(conn, b.tenant_id, "ADMIN", b.admin_id)
         b_rows: dict[str, dict[str, Any]] = {}
         for table in tables:
@@ -222,3 +222,20 @@ def test_users_see_only_their_own_conversations(migrated: DatabaseUrls, shops: S
         assert outcome(conn, sql.SQL("SELECT 1 FROM app.assistant_conversations")) == 1
         # ... but not change it.
         assert outcome(conn, sql.SQL("DELETE FROM app.assistant_conversations")) == 0
+
+
+def test_partitions_are_reachable_only_through_their_parent(migrated: DatabaseUrls) -> None:
+    with psycopg.connect(migrated.owner_url) as conn:
+        partitions = sorted(set(tenant_tables(conn)) - set(tenant_tables(conn, partitions=False)))
+    assert "ro_chunks_default" in partitions
+    with app_conn(migrated.app_url) as conn:
+        granted = [
+            p
+            for p in partitions
+            if conn.execute(
+                "SELECT has_table_privilege(%s, 'SELECT') OR has_table_privilege(%s, 'INSERT')",
+                [f"app.{p}", f"app.{p}"],
+            ).fetchone()
+            != (False,)
+        ]
+    assert granted == []

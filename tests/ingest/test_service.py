@@ -13,7 +13,7 @@ from assistant.ingest.service import Outcome, ingest_bytes
 from assistant.pii import blind_index, documents, vault
 from assistant.pii.keyring import KeyRing
 from assistant.tenants.repository import Tenant
-from tests.samples import CUSTOMER, record
+from tests.samples import CUSTOMER, local_model, record
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +25,9 @@ def admin(shop: Tenant) -> DbContext:
 async def ingest_json(
     db: Database, ring: KeyRing, shop: Tenant, name: str, payload: object
 ) -> dict[Outcome, int]:
-    report = await ingest_bytes(db, ring, shop.tenant_id, name, json.dumps(payload).encode())
+    report = await ingest_bytes(
+        db, ring, local_model(), shop.tenant_id, name, json.dumps(payload).encode()
+    )
     assert report.rejected == []
     return report.counts
 
@@ -59,7 +61,7 @@ async def test_stored_text_is_scrubbed_and_pii_is_only_sealed(
     app_db: Database, ring: KeyRing, shop: Tenant
 ) -> None:
     source = json.dumps(record()).encode()
-    report = await ingest_bytes(app_db, ring, shop.tenant_id, "ro.json", source)
+    report = await ingest_bytes(app_db, ring, local_model(), shop.tenant_id, "ro.json", source)
     assert report.counts[Outcome.INGESTED] == 1
     async with app_db.transaction(admin(shop)) as s:
         ro = (await s.execute(select(t.repair_orders))).one()._mapping
@@ -107,7 +109,7 @@ async def test_bad_records_are_rejected_with_positions_and_the_good_ones_stored(
         json.dumps(["not", "an", "object"]),
     ]
     report = await ingest_bytes(
-        app_db, ring, shop.tenant_id, "batch.jsonl", "\n".join(lines).encode()
+        app_db, ring, local_model(), shop.tenant_id, "batch.jsonl", "\n".join(lines).encode()
     )
     assert report.counts[Outcome.INGESTED] == 2
     rejected = {r.position: r for r in report.rejected}
@@ -150,7 +152,9 @@ async def test_bad_records_are_rejected_with_positions_and_the_good_ones_stored(
 async def test_an_unreadable_file_stores_nothing(
     app_db: Database, ring: KeyRing, shop: Tenant
 ) -> None:
-    report = await ingest_bytes(app_db, ring, shop.tenant_id, "scan.pdf", b"%PDF-1.4 junk")
+    report = await ingest_bytes(
+        app_db, ring, local_model(), shop.tenant_id, "scan.pdf", b"%PDF-1.4 junk"
+    )
     assert [r.position for r in report.rejected] == ["scan.pdf"]
     async with app_db.transaction(admin(shop)) as s:
         assert (await s.execute(select(func.count()).select_from(t.documents))).scalar_one() == 0
@@ -167,7 +171,7 @@ async def test_a_tech_context_cannot_ingest(app_db: Database, ring: KeyRing, sho
     doc = SourceDocument.seal_file(ring, shop.tenant_id, "x.json", "application/json", b"{}")
     with pytest.raises(Exception, match="row-level security"):
         async with app_db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.TECH)) as s:
-            await store_repair_order(s, ring, shop.tenant_id, doc, parsed)
+            await store_repair_order(s, ring, local_model(), shop.tenant_id, doc, parsed)
     async with app_db.transaction(admin(shop)) as s:
         assert (
             await s.execute(select(func.count()).select_from(t.repair_orders))

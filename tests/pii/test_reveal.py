@@ -20,14 +20,16 @@ from assistant.pii.keyring import KeyRing
 from assistant.pii.reveal import InvalidRevealRequest, Refused, Revealed, reveal
 from assistant.tenants.repository import Tenant
 from tests.conftest import DatabaseUrls
-from tests.samples import record
+from tests.samples import local_model, record
 
 pytestmark = pytest.mark.anyio
 META = RequestMeta(request_id="req-1", ip="127.0.0.1", user_agent="pytest")
 
 
 async def ro_id_of(db: Database, shop: Tenant, ring: KeyRing) -> uuid.UUID:
-    await ingest_bytes(db, ring, shop.tenant_id, "ro.json", json.dumps(record()).encode())
+    await ingest_bytes(
+        db, ring, local_model(), shop.tenant_id, "ro.json", json.dumps(record()).encode()
+    )
     async with db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)) as s:
         return uuid.UUID(str((await s.execute(select(t.repair_orders.c.ro_id))).scalar_one()))
 
@@ -159,7 +161,7 @@ async def test_a_ciphertext_moved_to_another_ro_in_the_database_is_refused(
     app_db: Database, ring: KeyRing, shop: Tenant, migrated: DatabaseUrls
 ) -> None:
     lines = "\n".join(json.dumps(record(ro_number=n)) for n in ("1", "2"))
-    await ingest_bytes(app_db, ring, shop.tenant_id, "two.jsonl", lines.encode())
+    await ingest_bytes(app_db, ring, local_model(), shop.tenant_id, "two.jsonl", lines.encode())
     with psycopg.connect(migrated.owner_url) as conn:
         conn.execute(
             "SELECT set_config('app.tenant_id', %s, true), set_config('app.role', 'ADMIN', true)",

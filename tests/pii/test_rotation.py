@@ -14,7 +14,7 @@ from assistant.pii import documents, rotation, vault
 from assistant.pii.keyring import KeyRing
 from assistant.pii.sealing import Sealed
 from assistant.tenants.repository import Tenant
-from tests.samples import record
+from tests.samples import local_model, record
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +36,9 @@ async def test_rotation_survives_an_interruption_and_loses_nothing(
 ) -> None:
     old = KeyRing.generate()
     lines = "\n".join(json.dumps(record(ro_number=str(5000 + i))) for i in range(9))
-    report = await ingest_bytes(app_db, old, shop.tenant_id, "nine.jsonl", lines.encode())
+    report = await ingest_bytes(
+        app_db, old, local_model(), shop.tenant_id, "nine.jsonl", lines.encode()
+    )
     assert not report.rejected
     new = old.with_new_active_key()
     assert set(await key_refs(app_db, shop)) == {old.active}
@@ -90,7 +92,9 @@ async def test_a_row_that_does_not_decrypt_is_reported_not_hidden(
     app_db: Database, shop: Tenant
 ) -> None:
     ring = KeyRing.generate()
-    await ingest_bytes(app_db, ring, shop.tenant_id, "one.json", json.dumps(record()).encode())
+    await ingest_bytes(
+        app_db, ring, local_model(), shop.tenant_id, "one.json", json.dumps(record()).encode()
+    )
     stranger = KeyRing.generate()  # its active key is new, but the old one is unknown to it
     result = await rotation.rotate_tenant(app_db, stranger, shop.tenant_id)
     assert not result.ok

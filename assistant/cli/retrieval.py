@@ -1,0 +1,213 @@
+"""`ro-assistant embedder export`, `reindex`, `search` and `eval`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from assistant.cli.common import load_keyring, resolve_tenant, run_with_database
+from assistant.db.session import Database
+from assistant.embedding import embedder_for
+from assistant.search import Caller, caller_by_email, search_as
+from assistant.settings import Settings
+from assistant.tenants import service
+from assistant.tenants.service import admin_context
+from retrieval import embedders, evaluation
+from retrieval import repository as chunk_store
+from retrieval.chunking import chunk_ro
+from retrieval.query import QuestionError
+from retrieval.search import Mode, SearchResult
+
+SEARCH_ERRORS = (QuestionError,)
+
+
+@click.group()
+def embedder() -> None:
+    """The local embedding model."""
+
+
+@embedder.command("export")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the ONNX file exists.")
+@click.pass_obj
+def export(settings: Settings, if_missing: bool) -> None:
+    """Export all-MiniLM-L6-v2 to ONNX (at setup time; the service then never imports torch)."""
+    target = embedders.onnx_path(settings.model_path)
+    if if_missing and target.exists():
+        return
+    started = time.perf_counter()
+    embedders.export_onnx(settings.model_path)
+    click.echo(f"exported {target} in {time.perf_counter() - started:.1f} s")
+
+
+@click.command()
+@click.option("--tenant", "slug", default=None, help="Only this shop (default: every shop).")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_obj
+def reindex(settings: Settings, slug: str | None, batch_size: int) -> None:
+    """Rebuild every chunk and embedding (after changing the embedder or the chunking)."""
+    model = embedder_for(settings)
+
+    async def job(db: Database) -> list[str]:
+        shops = [await resolve_tenant(db, slug)] if slug else await service.list_tenants(db)
+        done: list[str] = []
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            disable=not sys.stderr.isatty(),
+            transient=True,
+        ) as bar:
+            for shop in shops:
+                ctx = admin_context(shop)
+                async with db.transaction(ctx) as session:
+                    await chunk_store.ensure_partition(session, shop.tenant_id)
+                    ids = await chunk_store.ro_ids(session, shop.tenant_id)
+                task = bar.add_task(shop.slug, total=len(ids))
+                chunks_written = 0
+                for start in range(0, len(ids), batch_size):
+                    batch = ids[start : start + batch_size]
+                    async with db.transaction(ctx) as session:
+                        views = await chunk_store.load_views(session, shop.tenant_id, batch)
+                        chunks = [c for v in views for c in chunk_ro(v, model.count_tokens)]
+                        vectors = model.embed([c.content for c in chunks])
+                        await chunk_store.replace_chunks(
+                            session, shop.tenant_id, batch, chunks, vectors, model.model_name
+                        )
+                    chunks_written += len(chunks)
+                    bar.advance(task, len(batch))
+                done.append(
+                    f"{shop.slug}: {len(ids)} ROs, {chunks_written} chunks ({model.model_name})"
+                )
+        return done
+
+    for line in run_with_database(settings, job):
+        click.echo(line)
+
+
+def _print_result(result: SearchResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "results": [
+                        {
+                            "ro_id": str(h.ro_id),
+                            "ro_number": h.ro_number,
+                            "line": h.line_letter,
+                            "line_status": h.line_status,
+                            "date": h.opened_on.isoformat() if h.opened_on else None,
+                            "vehicle": h.vehicle,
+                            "score": h.score,
+                            "text": h.content,
+                        }
+                        for h in result.hits
+                    ],
+                    "trace": result.trace.as_dict(),
+                },
+                indent=2,
+            )
+        )
+        return
+    if not result.hits:
+        click.echo("no matching repair orders in this shop")
+    for rank, h in enumerate(result.hits, start=1):
+        line = f" line {h.line_letter}" if h.line_letter else ""
+        click.echo(
+            f"{rank:>2}. RO {h.ro_number}{line} | {h.opened_on or '-'} | {h.vehicle} | "
+            f"score {h.score:.4f}"
+        )
+        click.echo("    " + h.content.replace("\n", "\n    "))
+
+
+@click.command("search")
+@click.argument("question")
+@click.option("--user", "email", required=True, help="Search as this user (their shop, role).")
+@click.option("--tenant", "slug", default=None, help="The user's shop, if the email is in several.")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--mode", type=click.Choice([m.value for m in Mode]), default="hybrid", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search_command(
+    settings: Settings,
+    question: str,
+    email: str,
+    slug: str | None,
+    k: int,
+    mode: str,
+    as_json: bool,
+) -> None:
+    """Search the user's shop's repair orders."""
+    ring = load_keyring(settings)
+    model = embedder_for(settings)
+
+    async def job(db: Database) -> SearchResult:
+        caller = await caller_by_email(db, email, slug)
+        return await search_as(db, ring, model, caller, question, k=k, mode=Mode(mode))
+
+    try:
+        result = run_with_database(settings, job)
+    except SEARCH_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_result(result, as_json)
+
+
+@click.command("eval")
+@click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "email", required=True)
+@click.option("--tenant", "slug", default=None)
+@click.option(
+    "--mode", type=click.Choice([*(m.value for m in Mode), "all"]), default="all", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def eval_command(
+    settings: Settings, questions_file: Path, email: str, slug: str | None, mode: str, as_json: bool
+) -> None:
+    """Recall@1/5/10, MRR and latency on a question set, per search mode."""
+    try:
+        questions = evaluation.load(questions_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    ring = load_keyring(settings)
+    model = embedder_for(settings)
+    modes = list(Mode) if mode == "all" else [Mode(mode)]
+
+    async def job(db: Database) -> dict[str, evaluation.Report]:
+        caller: Caller = await caller_by_email(db, email, slug)
+        reports = {}
+        for m in modes:
+            answers = []
+            for q in questions:
+                started = time.perf_counter()
+                result = await search_as(db, ring, model, caller, q.question, k=30, mode=m)
+                answers.append(
+                    evaluation.Answer(
+                        q,
+                        evaluation.ranked_ros([h.ro_number for h in result.hits]),
+                        (time.perf_counter() - started) * 1000,
+                    )
+                )
+            reports[m.value] = evaluation.report(answers)
+        return reports
+
+    reports = run_with_database(settings, job)
+    if as_json:
+        click.echo(json.dumps({m: r.as_dict() for m, r in reports.items()}, indent=2))
+        return
+    click.echo(
+        f"{'mode':<8} {'n':>4} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7}"
+    )
+    for m, r in reports.items():
+        click.echo(
+            f"{m:<8} {r.answerable:>4} {r.recall[1]:>6.3f} {r.recall[5]:>6.3f} "
+            f"{r.recall[10]:>6.3f} {r.mrr:>6.3f} {r.latency_p50_ms:>7.1f} "
+            f"{r.latency_p95_ms:>7.1f}"
+        )

@@ -1,0 +1,72 @@
+"""Searching as a user: their shop and role from the user record, VINs and plates in the
+question turned into blind-index filters, RO numbers into RO filters."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from assistant.db.session import Database, DbContext, Role
+from assistant.pii import blind_index
+from assistant.pii.keyring import KeyRing
+from assistant.tenants import repository
+from assistant.tenants.service import TenantError
+from retrieval import query
+from retrieval.embedders import Embedder
+from retrieval.search import Filters, Mode, SearchResult, search
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    ctx: DbContext
+    email: str
+    slug: str
+
+
+async def caller_by_email(db: Database, email: str, slug: str | None = None) -> Caller:
+    """Who `--user EMAIL` is: the one active account with that email (in that shop)."""
+    async with db.transaction(None) as session:
+        candidates = await repository.logins(session, email.strip().lower())
+    if slug:
+        candidates = [c for c in candidates if c.slug == slug]
+    active = [c for c in candidates if c.user_active and c.tenant_active]
+    if not active:
+        raise TenantError(f"no active user {email}" + (f" in {slug}" if slug else ""))
+    if len(active) > 1:
+        raise TenantError(f"{email} has accounts in several shops: pass --tenant SLUG")
+    login = active[0]
+    return Caller(
+        DbContext(tenant_id=login.tenant_id, role=Role(login.role), user_id=login.user_id),
+        login.email,
+        login.slug,
+    )
+
+
+def filters_for(
+    ring: KeyRing, caller: Caller, parsed: query.ParsedQuestion, filters: Filters
+) -> Filters:
+    tenant = caller.ctx.tenant_id
+    vin_keys = tuple(k for v in parsed.vins if (k := blind_index.vin_index(ring, tenant, v)))
+    plate_keys = tuple(k for p in parsed.plates if (k := blind_index.plate_index(ring, tenant, p)))
+    return dataclasses.replace(
+        filters,
+        ro_numbers=filters.ro_numbers or parsed.ro_numbers,
+        vin_bidx=filters.vin_bidx + vin_keys,
+        plate_bidx=filters.plate_bidx + plate_keys,
+    )
+
+
+async def search_as(
+    db: Database,
+    ring: KeyRing,
+    embedder: Embedder,
+    caller: Caller,
+    question: str,
+    filters: Filters | None = None,
+    k: int = 10,
+    mode: Mode = Mode.HYBRID,
+) -> SearchResult:
+    parsed = query.parse(question)
+    effective = filters_for(ring, caller, parsed, filters or Filters())
+    async with db.transaction(caller.ctx) as session:
+        return await search(session, embedder, caller.ctx.tenant_id, parsed, effective, k, mode)

@@ -1,0 +1,334 @@
+"""Tenant-scoped hybrid search: cosine similarity over pgvector, fused by reciprocal rank
+with PostgreSQL full-text search ('english' for prose, 'simple' for codes and numbers).
+
+Chunks are partitioned by tenant, so a shop's search reads its own partition only. Within
+it, a small shop (or any query narrowed by a selective filter) is searched exactly; a big
+one goes through the partition's HNSW index. Every query runs under the caller's RLS
+context and also names the tenant explicitly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import anyio
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from retrieval.embedders import DIMENSIONS, Embedder
+from retrieval.query import ParsedQuestion
+
+EXACT_BELOW_ROWS = 2_000  # below this a shop is scanned exactly: a few milliseconds
+EF_SEARCH = 200
+CANDIDATES = 50  # per ranked list, before fusion
+RRF_K = 60
+MAX_K = 100
+LINE_STATUSES = frozenset({"completed", "declined", "recommended", "in_progress"})
+
+
+class Mode(StrEnum):
+    HYBRID = "hybrid"
+    VECTOR = "vector"
+    TEXT = "text"
+
+
+class FilterError(ValueError):
+    """A filter the search does not understand; nothing was searched."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    ro_numbers: tuple[str, ...] = ()
+    vin_bidx: tuple[bytes, ...] = field(default=(), repr=False)
+    plate_bidx: tuple[bytes, ...] = field(default=(), repr=False)
+    year: int | None = None
+    make: str | None = None
+    model: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    technician: str | None = None
+    line_status: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.line_status) - LINE_STATUSES
+        if unknown:
+            raise FilterError(f"unknown line status: {', '.join(sorted(unknown))}")
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise FilterError("date_to is before date_from")
+
+    @property
+    def selective(self) -> bool:
+        """Filters that leave a handful of ROs: then an exact scan of them is cheapest."""
+        return bool(self.ro_numbers or self.vin_bidx or self.plate_bidx)
+
+    @property
+    def any(self) -> bool:
+        return self != Filters()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk_id: UUID
+    ro_id: UUID
+    ro_number: str
+    line_letter: str | None
+    line_status: str | None
+    opened_on: date | None
+    vehicle: str
+    kind: str
+    content: str
+    score: float
+    vector_rank: int | None
+    text_rank: int | None
+
+
+@dataclass(slots=True)
+class Trace:
+    mode: str
+    path: str = ""
+    shop_rows: int = 0
+    embed_ms: float = 0.0
+    vector_ms: float = 0.0
+    text_ms: float = 0.0
+    total_ms: float = 0.0
+    filters: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[Hit]
+    trace: Trace
+
+
+def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
+    clauses: list[str] = []
+    if filters.ro_numbers:
+        clauses.append("r.ro_number = ANY(:ro_numbers)")
+        params["ro_numbers"] = list(filters.ro_numbers)
+    vehicle_keys = [*filters.vin_bidx, *filters.plate_bidx]
+    if vehicle_keys:
+        clauses.append("(r.vin_bidx = ANY(:vehicle_keys) OR r.plate_bidx = ANY(:vehicle_keys))")
+        params["vehicle_keys"] = vehicle_keys
+    if filters.year is not None:
+        clauses.append("r.vehicle_year = :year")
+        params["year"] = filters.year
+    if filters.make:
+        clauses.append("lower(r.vehicle_make) = lower(:make)")
+        params["make"] = filters.make
+    if filters.model:
+        clauses.append("lower(r.vehicle_model) = lower(:model)")
+        params["model"] = filters.model
+    if filters.date_from:
+        clauses.append("r.ro_open_date >= :date_from")
+        params["date_from"] = filters.date_from
+    if filters.date_to:
+        clauses.append("r.ro_open_date <= :date_to")
+        params["date_to"] = filters.date_to
+    if filters.technician:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM app.ro_labor_lines lb WHERE lb.tenant_id = c.tenant_id"
+            " AND lb.ro_id = c.ro_id AND (lb.technician_code = :tech"
+            " OR lower(lb.technician_name) = lower(:tech)))"
+        )
+        params["tech"] = filters.technician
+    if filters.line_status:
+        clauses.append("l.status = ANY(:line_status)")
+        params["line_status"] = list(filters.line_status)
+    return "".join(f" AND {c}" for c in clauses)
+
+
+_FROM = (
+    " FROM app.ro_chunks c"
+    " JOIN app.repair_orders r ON r.tenant_id = c.tenant_id AND r.ro_id = c.ro_id"
+    " LEFT JOIN app.ro_lines l ON l.tenant_id = c.tenant_id AND l.line_id = c.line_id"
+    " WHERE c.tenant_id = :tenant"
+)
+_VECTOR = bindparam("q", type_=Vector(DIMENSIONS))
+
+
+async def shop_rows(session: AsyncSession, tenant_id: UUID, cap: int = EXACT_BELOW_ROWS) -> int:
+    """The shop's chunk count, counted only up to `cap` (an index-only scan, sub-millisecond)."""
+    result = await session.execute(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM app.ro_chunks WHERE tenant_id = :tenant"
+            " LIMIT :cap) s"
+        ),
+        {"tenant": tenant_id, "cap": cap},
+    )
+    return int(result.scalar_one())
+
+
+def choose_path(rows: int, filters: Filters) -> str:
+    if filters.selective or rows < EXACT_BELOW_ROWS:
+        return "exact"
+    return "hnsw-filtered" if filters.any else "hnsw"
+
+
+def vector_sql(path: str, filters: Filters, params: dict[str, Any]) -> str:
+    where = _filter_sql(filters, params)
+    if path == "exact":
+        # Materialised, so the distances of exactly this shop's (filtered) chunks are
+        # computed and sorted: no index, no approximation.
+        return (
+            "WITH candidates AS MATERIALIZED (SELECT c.chunk_id, c.embedding <=> :q AS distance"  # noqa: S608 - fixed fragments, bound values
+            + _FROM
+            + where
+            + ") SELECT chunk_id, distance FROM candidates"
+            " ORDER BY distance LIMIT :n"
+        )
+    return (
+        "SELECT c.chunk_id, c.embedding <=> :q AS distance"
+        + _FROM
+        + where
+        + " ORDER BY c.embedding <=> :q LIMIT :n"
+    )
+
+
+async def _vector(
+    session: AsyncSession,
+    tenant_id: UUID,
+    vector: Sequence[float],
+    path: str,
+    filters: Filters,
+    n: int,
+) -> list[tuple[UUID, float]]:
+    params: dict[str, Any] = {"tenant": tenant_id, "q": vector, "n": n}
+    if path.startswith("hnsw"):
+        await session.execute(
+            text(
+                "SELECT set_config('hnsw.ef_search', :ef, true),"
+                " set_config('hnsw.iterative_scan', :iterative, true)"
+            ),
+            {
+                "ef": str(max(EF_SEARCH, n)),
+                "iterative": "relaxed_order" if path == "hnsw-filtered" else "off",
+            },
+        )
+    rows = await session.execute(
+        text(vector_sql(path, filters, params)).bindparams(_VECTOR), params
+    )
+    return [(UUID(str(r[0])), float(r[1])) for r in rows]
+
+
+async def _text(
+    session: AsyncSession, tenant_id: UUID, question: ParsedQuestion, filters: Filters, n: int
+) -> list[tuple[UUID, float]]:
+    params: dict[str, Any] = {
+        "tenant": tenant_id,
+        "q": question.text,
+        "n": n,
+        "codes": list(question.code_tokens),
+    }
+    sql = (
+        "WITH q AS (SELECT"  # noqa: S608 - fixed fragments, bound values
+        " nullif(replace(plainto_tsquery('english', :q)::text, '&', '|'), '')::tsquery AS en,"
+        " (SELECT string_agg('(' || plainto_tsquery('simple', t)::text || ')', ' | ')"
+        "  FROM unnest(CAST(:codes AS text[])) t"
+        "  WHERE plainto_tsquery('simple', t)::text <> '')::tsquery AS simple)"
+        " SELECT c.chunk_id, coalesce(ts_rank_cd(c.fts_english, q.en), 0)"
+        " + 2 * coalesce(ts_rank_cd(c.fts_simple, q.simple), 0) AS rank"
+        + _FROM.replace(" WHERE ", ", q WHERE ")
+        + _filter_sql(filters, params)
+        + " AND (c.fts_english @@ q.en OR c.fts_simple @@ q.simple)"
+        " ORDER BY rank DESC LIMIT :n"
+    )
+    rows = await session.execute(text(sql), params)
+    return [(UUID(str(r[0])), float(r[1])) for r in rows]
+
+
+async def search(
+    session: AsyncSession,
+    embedder: Embedder,
+    tenant_id: UUID,
+    question: ParsedQuestion,
+    filters: Filters | None = None,
+    k: int = 10,
+    mode: Mode = Mode.HYBRID,
+) -> SearchResult:
+    filters = filters or Filters()
+    k = max(1, min(k, MAX_K))
+    trace = Trace(
+        mode=mode.value, filters=[name for name in Filters.__slots__ if getattr(filters, name)]
+    )
+    started = time.perf_counter()
+    n = max(CANDIDATES, k)
+    vector_hits: list[tuple[UUID, float]] = []
+    text_hits: list[tuple[UUID, float]] = []
+    if mode is not Mode.TEXT:
+        t0 = time.perf_counter()
+        vector = (await anyio.to_thread.run_sync(embedder.embed, [question.text]))[0]
+        trace.embed_ms = (time.perf_counter() - t0) * 1000
+        trace.shop_rows = await shop_rows(session, tenant_id)
+        trace.path = choose_path(trace.shop_rows, filters)
+        t0 = time.perf_counter()
+        vector_hits = await _vector(session, tenant_id, vector.tolist(), trace.path, filters, n)
+        trace.vector_ms = (time.perf_counter() - t0) * 1000
+    if mode is not Mode.VECTOR:
+        t0 = time.perf_counter()
+        text_hits = await _text(session, tenant_id, question, filters, n)
+        trace.text_ms = (time.perf_counter() - t0) * 1000
+    scores: dict[UUID, float] = {}
+    ranks: dict[UUID, list[int | None]] = {}
+    for position, ranked in enumerate((vector_hits, text_hits)):
+        for rank, (chunk_id, _) in enumerate(ranked, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            ranks.setdefault(chunk_id, [None, None])[position] = rank
+    hits = await _hydrate(session, tenant_id, scores, ranks, question)
+    trace.total_ms = (time.perf_counter() - started) * 1000
+    return SearchResult(hits[:k], trace)
+
+
+async def _hydrate(
+    session: AsyncSession,
+    tenant_id: UUID,
+    scores: dict[UUID, float],
+    ranks: dict[UUID, list[int | None]],
+    question: ParsedQuestion,
+) -> list[Hit]:
+    if not scores:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT c.chunk_id, c.ro_id, r.ro_number, l.line_letter, l.status, r.ro_open_date,"
+            " concat_ws(' ', r.vehicle_year, r.vehicle_make, r.vehicle_model), c.kind, c.content"
+            + _FROM
+            + " AND c.chunk_id = ANY(:ids)"
+        ),
+        {"tenant": tenant_id, "ids": list(scores)},
+    )
+    hits = []
+    codes = {c.lower() for c in question.trouble_codes}
+    for r in rows:
+        score = scores[r[0]]
+        # An exact trouble code in the chunk is worth one more first place.
+        if codes and any(code in r[8].lower() for code in codes):
+            score += 1.0 / (RRF_K + 1)
+        vector_rank, text_rank = ranks[r[0]]
+        hits.append(
+            Hit(
+                chunk_id=r[0],
+                ro_id=r[1],
+                ro_number=r[2],
+                line_letter=r[3],
+                line_status=r[4],
+                opened_on=r[5],
+                vehicle=r[6],
+                kind=r[7],
+                content=r[8],
+                score=round(score, 6),
+                vector_rank=vector_rank,
+                text_rank=text_rank,
+            )
+        )
+    hits.sort(key=lambda h: (-h.score, h.ro_number, h.line_letter or ""))
+    return hits
