@@ -11,7 +11,7 @@ from assistant.pii import blind_index
 from assistant.pii.keyring import KeyRing
 from assistant.tenants import repository
 from assistant.tenants.service import TenantError
-from retrieval import query
+from retrieval import query, understanding
 from retrieval.embedders import Embedder
 from retrieval.search import Filters, Mode, SearchResult, search
 
@@ -68,5 +68,9 @@ async def search_as(
 ) -> SearchResult:
     parsed = query.parse(question)
     effective = filters_for(ring, caller, parsed, filters or Filters())
+    tenant = caller.ctx.tenant_id
     async with db.transaction(caller.ctx) as session:
-        return await search(session, embedder, caller.ctx.tenant_id, parsed, effective, k, mode)
+        effective = await understanding.understand(
+            session, tenant, parsed, effective, lambda p: blind_index.plate_index(ring, tenant, p)
+        )
+        return await search(session, embedder, tenant, parsed, effective, k, mode)

@@ -138,6 +138,9 @@ def _plate_end(candidate: str) -> int:
     for count in range(len(groups), 0, -1):
         chosen = groups[:count]
         plate_groups = chosen[1:] if count > 1 and _is_state(chosen[0].group(0)) else chosen
+        last = chosen[-1].group(0)
+        if count > 1 and len(last) == 1 and last.islower():
+            continue  # "gaz-7490 r/pads": the r belongs to the next word
         value = "".join(g.group(0) for g in plate_groups)
         words = [g.group(0) for g in chosen if g.group(0).isalpha()]
         if (

@@ -9,6 +9,7 @@ context and also names the tenant explicitly.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,11 +47,13 @@ class FilterError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Filters:
     ro_numbers: tuple[str, ...] = ()
+    ro_ids: tuple[UUID, ...] = ()
     vin_bidx: tuple[bytes, ...] = field(default=(), repr=False)
     plate_bidx: tuple[bytes, ...] = field(default=(), repr=False)
     year: int | None = None
     make: str | None = None
     model: str | None = None
+    color: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     technician: str | None = None
@@ -66,7 +69,7 @@ class Filters:
     @property
     def selective(self) -> bool:
         """Filters that leave a handful of ROs: then an exact scan of them is cheapest."""
-        return bool(self.ro_numbers or self.vin_bidx or self.plate_bidx)
+        return bool(self.ro_numbers or self.ro_ids or self.vin_bidx or self.plate_bidx)
 
     @property
     def any(self) -> bool:
@@ -115,6 +118,9 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
     if filters.ro_numbers:
         clauses.append("r.ro_number = ANY(:ro_numbers)")
         params["ro_numbers"] = list(filters.ro_numbers)
+    if filters.ro_ids:
+        clauses.append("c.ro_id = ANY(:ro_ids)")
+        params["ro_ids"] = list(filters.ro_ids)
     vehicle_keys = [*filters.vin_bidx, *filters.plate_bidx]
     if vehicle_keys:
         clauses.append("(r.vin_bidx = ANY(:vehicle_keys) OR r.plate_bidx = ANY(:vehicle_keys))")
@@ -128,6 +134,9 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
     if filters.model:
         clauses.append("lower(r.vehicle_model) = lower(:model)")
         params["model"] = filters.model
+    if filters.color:
+        clauses.append("lower(r.vehicle_color) = lower(:color)")
+        params["color"] = filters.color
     if filters.date_from:
         clauses.append("r.ro_open_date >= :date_from")
         params["date_from"] = filters.date_from
@@ -166,6 +175,17 @@ async def shop_rows(session: AsyncSession, tenant_id: UUID, cap: int = EXACT_BEL
         {"tenant": tenant_id, "cap": cap},
     )
     return int(result.scalar_one())
+
+
+_YEARISH = re.compile(r"(19|20)\d\d|\d{1,3}")
+_RECENT = re.compile(r"(?i)\b(last|latest|most recent|recently|newest)\b")
+
+
+def _recency_ranks(rows: Sequence[Any]) -> dict[UUID, int]:
+    """1 for the newest RO's chunks, 2 for the next, and so on."""
+    dates = sorted({r[5] for r in rows if r[5]}, reverse=True)
+    position = {d: i for i, d in enumerate(dates, start=1)}
+    return {r[0]: position[r[5]] for r in rows if r[5]}
 
 
 def choose_path(rows: int, filters: Filters) -> str:
@@ -307,12 +327,22 @@ async def _hydrate(
         {"tenant": tenant_id, "ids": list(scores)},
     )
     hits = []
-    codes = {c.lower() for c in question.trouble_codes}
+    codes = {
+        c.lower()
+        for c in (*question.trouble_codes, *question.code_tokens)
+        if not _YEARISH.fullmatch(c)
+    }
+    first_place = 1.0 / (RRF_K + 1)
+    rows = list(rows)
+    recency = _recency_ranks(rows) if _RECENT.search(question.text) else {}
     for r in rows:
         score = scores[r[0]]
-        # An exact trouble code in the chunk is worth one more first place.
-        if codes and any(code in r[8].lower() for code in codes):
-            score += 1.0 / (RRF_K + 1)
+        # A code, part number or op code the question names, found verbatim in the chunk,
+        # is worth one more first place; "last time" questions favour newer ROs.
+        content = r[8].lower()
+        score += first_place * sum(1 for code in codes if code in content)
+        if r[0] in recency:
+            score += first_place / recency[r[0]]
         vector_rank, text_rank = ranks[r[0]]
         hits.append(
             Hit(
