@@ -114,35 +114,42 @@ class SearchResult:
 
 
 def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
+    """Conditions on the chunk `c`, as EXISTS subqueries: the outer query stays a scan of
+    the shop's chunk partition alone, which its HNSW index can serve in distance order."""
+    on_ro: list[str] = []
     clauses: list[str] = []
     if filters.ro_numbers:
-        clauses.append("r.ro_number = ANY(:ro_numbers)")
+        on_ro.append("r.ro_number = ANY(:ro_numbers)")
         params["ro_numbers"] = list(filters.ro_numbers)
     if filters.ro_ids:
         clauses.append("c.ro_id = ANY(:ro_ids)")
         params["ro_ids"] = list(filters.ro_ids)
     vehicle_keys = [*filters.vin_bidx, *filters.plate_bidx]
     if vehicle_keys:
-        clauses.append("(r.vin_bidx = ANY(:vehicle_keys) OR r.plate_bidx = ANY(:vehicle_keys))")
+        on_ro.append("(r.vin_bidx = ANY(:vehicle_keys) OR r.plate_bidx = ANY(:vehicle_keys))")
         params["vehicle_keys"] = vehicle_keys
+    for column, name, value in (
+        ("vehicle_make", "make", filters.make),
+        ("vehicle_model", "model", filters.model),
+        ("vehicle_color", "color", filters.color),
+    ):
+        if value:
+            on_ro.append(f"lower(r.{column}) = lower(:{name})")
+            params[name] = value
     if filters.year is not None:
-        clauses.append("r.vehicle_year = :year")
+        on_ro.append("r.vehicle_year = :year")
         params["year"] = filters.year
-    if filters.make:
-        clauses.append("lower(r.vehicle_make) = lower(:make)")
-        params["make"] = filters.make
-    if filters.model:
-        clauses.append("lower(r.vehicle_model) = lower(:model)")
-        params["model"] = filters.model
-    if filters.color:
-        clauses.append("lower(r.vehicle_color) = lower(:color)")
-        params["color"] = filters.color
     if filters.date_from:
-        clauses.append("r.ro_open_date >= :date_from")
+        on_ro.append("r.ro_open_date >= :date_from")
         params["date_from"] = filters.date_from
     if filters.date_to:
-        clauses.append("r.ro_open_date <= :date_to")
+        on_ro.append("r.ro_open_date <= :date_to")
         params["date_to"] = filters.date_to
+    if on_ro:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM app.repair_orders r WHERE r.tenant_id = c.tenant_id"
+            " AND r.ro_id = c.ro_id AND " + " AND ".join(on_ro) + ")"
+        )
     if filters.technician:
         clauses.append(
             "EXISTS (SELECT 1 FROM app.ro_labor_lines lb WHERE lb.tenant_id = c.tenant_id"
@@ -151,12 +158,16 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
         )
         params["tech"] = filters.technician
     if filters.line_status:
-        clauses.append("l.status = ANY(:line_status)")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM app.ro_lines l WHERE l.tenant_id = c.tenant_id"
+            " AND l.line_id = c.line_id AND l.status = ANY(:line_status))"
+        )
         params["line_status"] = list(filters.line_status)
     return "".join(f" AND {c}" for c in clauses)
 
 
-_FROM = (
+_FROM = " FROM app.ro_chunks c WHERE c.tenant_id = :tenant"
+_HYDRATE_FROM = (
     " FROM app.ro_chunks c"
     " JOIN app.repair_orders r ON r.tenant_id = c.tenant_id AND r.ro_id = c.ro_id"
     " LEFT JOIN app.ro_lines l ON l.tenant_id = c.tenant_id AND l.line_id = c.line_id"
@@ -317,11 +328,11 @@ async def _hydrate(
 ) -> list[Hit]:
     if not scores:
         return []
-    rows = await session.execute(
+    result = await session.execute(
         text(
             "SELECT c.chunk_id, c.ro_id, r.ro_number, l.line_letter, l.status, r.ro_open_date,"
             " concat_ws(' ', r.vehicle_year, r.vehicle_make, r.vehicle_model), c.kind, c.content"
-            + _FROM
+            + _HYDRATE_FROM
             + " AND c.chunk_id = ANY(:ids)"
         ),
         {"tenant": tenant_id, "ids": list(scores)},
@@ -333,7 +344,7 @@ async def _hydrate(
         if not _YEARISH.fullmatch(c)
     }
     first_place = 1.0 / (RRF_K + 1)
-    rows = list(rows)
+    rows = list(result)
     recency = _recency_ranks(rows) if _RECENT.search(question.text) else {}
     for r in rows:
         score = scores[r[0]]

@@ -69,7 +69,8 @@ async def catalog(session: AsyncSession, tenant_id: UUID) -> Catalog:
         await session.execute(
             text(
                 "SELECT DISTINCT technician_name, technician_code FROM app.ro_labor_lines"
-                " WHERE tenant_id = :t AND technician_name IS NOT NULL AND technician_code IS NOT NULL"
+                " WHERE tenant_id = :t AND technician_name IS NOT NULL"
+                " AND technician_code IS NOT NULL"
             ),
             {"t": tenant_id},
         )

@@ -7,11 +7,15 @@ production.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -126,3 +130,47 @@ def ring() -> KeyRing:
 async def shop(app_db: Database) -> Tenant:
     """A fresh shop in the session database, so tests never see each other's rows."""
     return await create_tenant(app_db, f"shop-{uuid.uuid4().hex[:12]}", "Test Shop")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoService:
+    """A database loaded by `ro-assistant demo load`, run the way a user runs it."""
+
+    db: DatabaseUrls
+    work: Path
+    env: dict[str, str] = field(repr=False)
+
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant.cli", *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_service(
+    make_database: Callable[[], DatabaseUrls],
+    settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> DemoService:
+    db = make_database()
+    migrate.migrate(db.owner_url, settings.migrations_dir, echo=lambda _line: None)
+    work = tmp_path_factory.mktemp("service")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RO_ASSISTANT_")} | {
+        "DATABASE_URL": db.owner_url,
+        "APP_DATABASE_URL": db.app_url,
+        "RO_ASSISTANT_DATA_DIR": str(work / "data"),
+        "RO_ASSISTANT_MODEL_DIR": str(settings.model_path),
+        "RO_ASSISTANT_LOG_FILE": str(work / "service.log"),
+        "RO_ASSISTANT_LOG_LEVEL": "DEBUG",
+    }
+    service = DemoService(db, work, env)
+    for args in (["keys", "generate"], ["demo", "load", "--no-show-logins"]):
+        result = service.cli(*args)
+        assert result.returncode == 0, result.stderr[-2000:]
+    return service

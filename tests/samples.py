@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from assistant.settings import Settings
-from retrieval.embedders import Embedder, local_embedder
+from retrieval.embedders import LocalMiniLM, local_embedder
 
 CUSTOMER: dict[str, Any] = {
     "name": "Jordan Blake",
@@ -108,6 +108,6 @@ def pii_values(customer: dict[str, Any]) -> list[str]:
     return values
 
 
-def local_model() -> Embedder:
+def local_model() -> LocalMiniLM:
     """The real local model (ONNX, exported by `make setup`), loaded once per process."""
     return local_embedder(Settings.from_env().model_path)

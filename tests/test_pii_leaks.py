@@ -6,10 +6,6 @@ ADMIN context) and every file the service wrote: its log and anything in its dat
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,45 +15,16 @@ from psycopg import sql
 
 from assistant.pii import keyring, vault
 from assistant.pii.sealing import Sealed
-from tests.conftest import DatabaseUrls
+from tests.conftest import DatabaseUrls, DemoService
 from tests.db.catalog import tenant_tables
 from tests.db.seed import set_context
 
-SHOPS, ROS_PER_SHOP = 2, 150
+SHOPS, ROS_PER_SHOP = 2, 400  # what `ro-assistant demo load` loads by default
 
 
 @pytest.fixture(scope="module")
-def loaded(
-    make_database: Callable[[], DatabaseUrls],
-    settings: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[DatabaseUrls, Path]:
-    from assistant.db import migrate
-
-    db = make_database()
-    migrate.migrate(db.owner_url, settings.migrations_dir, echo=lambda _: None)
-    work = tmp_path_factory.mktemp("service")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RO_ASSISTANT_")} | {
-        "DATABASE_URL": db.owner_url,
-        "APP_DATABASE_URL": db.app_url,
-        "RO_ASSISTANT_DATA_DIR": str(work / "data"),
-        "RO_ASSISTANT_LOG_FILE": str(work / "service.log"),
-        "RO_ASSISTANT_LOG_LEVEL": "DEBUG",
-    }
-    for args in (
-        ["keys", "generate"],
-        ["demo", "load", "--shops", str(SHOPS), "--ros-per-shop", str(ROS_PER_SHOP)],
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-    return db, work
+def loaded(demo_service: DemoService) -> tuple[DatabaseUrls, Path]:
+    return demo_service.db, demo_service.work
 
 
 def vault_values(db: DatabaseUrls, work: Path) -> tuple[list[str], list[Any]]:
