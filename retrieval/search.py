@@ -147,7 +147,7 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
         params["date_to"] = filters.date_to
     if on_ro:
         clauses.append(
-            "EXISTS (SELECT 1 FROM app.repair_orders r WHERE r.tenant_id = c.tenant_id"
+            "EXISTS (SELECT 1 FROM app.repair_orders r WHERE r.tenant_id = c.tenant_id"  # noqa: S608 - fixed fragments, bound values
             " AND r.ro_id = c.ro_id AND " + " AND ".join(on_ro) + ")"
         )
     if filters.technician:
