@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from retrieval import embedders, evaluation
 from retrieval import repository as chunk_store
 from retrieval.chunking import chunk_ro
 from retrieval.query import QuestionError
-from retrieval.search import Mode, SearchResult
+from retrieval.search import LINE_STATUSES, FilterError, Filters, Mode, SearchResult
 
 SEARCH_ERRORS = (QuestionError,)
 
@@ -133,6 +134,20 @@ def _print_result(result: SearchResult, as_json: bool) -> None:
     "--mode", type=click.Choice([m.value for m in Mode]), default="hybrid", show_default=True
 )
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--ro", "ro_numbers", multiple=True, help="Only these RO numbers.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(sorted(LINE_STATUSES)),
+    help="Only lines with this status (e.g. declined).",
+)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--tech", default=None, help="Technician name or code.")
+@click.option("--year", type=click.IntRange(1886, 2100), default=None)
+@click.option("--make", default=None)
+@click.option("--model", "vehicle_model", default=None)
 @click.pass_obj
 def search_command(
     settings: Settings,
@@ -142,14 +157,36 @@ def search_command(
     k: int,
     mode: str,
     as_json: bool,
+    ro_numbers: tuple[str, ...],
+    statuses: tuple[str, ...],
+    date_from: datetime | None,
+    date_to: datetime | None,
+    tech: str | None,
+    year: int | None,
+    make: str | None,
+    vehicle_model: str | None,
 ) -> None:
-    """Search the user's shop's repair orders."""
+    """Search the user's shop's repair orders. VINs, plates and RO numbers in the question
+    become filters; the options add more."""
+    try:
+        filters = Filters(
+            ro_numbers=ro_numbers,
+            line_status=statuses,
+            technician=tech,
+            year=year,
+            make=make,
+            model=vehicle_model,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+        )
+    except FilterError as exc:
+        raise click.ClickException(str(exc)) from None
     ring = load_keyring(settings)
     model = embedder_for(settings)
 
     async def job(db: Database) -> SearchResult:
         caller = await caller_by_email(db, email, slug)
-        return await search_as(db, ring, model, caller, question, k=k, mode=Mode(mode))
+        return await search_as(db, ring, model, caller, question, filters, k=k, mode=Mode(mode))
 
     try:
         result = run_with_database(settings, job)
