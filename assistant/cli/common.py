@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import click
 import sqlalchemy.exc
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from assistant.db import conninfo, embedded, migrate
 from assistant.db.conninfo import ConfigError, DatabaseUnreachable
@@ -66,5 +73,13 @@ async def resolve_tenant(database: Database, slug: str) -> Tenant:
     return await find_tenant(database, slug)
 
 
-def echo_err(message: str) -> None:
-    click.echo(message, err=True)
+def progress_bar() -> Progress:
+    """A progress bar on stderr when it is a terminal; silent in pipes, logs and CI."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not sys.stderr.isatty(),
+        transient=True,
+    )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from assistant.cli.common import load_keyring, run_with_database
+from assistant.cli.common import load_keyring, progress_bar, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.settings import Settings
@@ -32,13 +29,7 @@ def load(settings: Settings, shops: int, ros_per_shop: int, seed: int, show_logi
     embedder = embedder_for(settings)
 
     async def job(db: Database) -> list[ShopLoad]:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            disable=not sys.stderr.isatty(),
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task("demo", total=shops * ros_per_shop)
             return await load_demo(
                 db,

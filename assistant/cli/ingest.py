@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from pathlib import Path
 
 import click
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeRemainingColumn,
 )
 
-from assistant.cli.common import load_keyring, resolve_tenant, run_with_database
+from assistant.cli.common import load_keyring, progress_bar, resolve_tenant, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.ingest import readers
@@ -57,15 +52,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], slug: str) -> None:
     async def job(db: Database) -> IngestReport:
         tenant = await resolve_tenant(db, slug)
         total = IngestReport()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            disable=not sys.stderr.isatty(),
-            console=None,
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             for file in files:
                 task = bar.add_task(file.name, total=None)
                 report = await ingest_path(

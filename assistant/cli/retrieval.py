@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from assistant.cli.common import load_keyring, resolve_tenant, run_with_database
+from assistant.cli.common import load_keyring, progress_bar, resolve_tenant, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.search import Caller, caller_by_email, search_as
@@ -56,13 +54,7 @@ def reindex(settings: Settings, slug: str | None, batch_size: int) -> None:
     async def job(db: Database) -> list[str]:
         shops = [await resolve_tenant(db, slug)] if slug else await service.list_tenants(db)
         done: list[str] = []
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            disable=not sys.stderr.isatty(),
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             for shop in shops:
                 ctx = admin_context(shop)
                 async with db.transaction(ctx) as session:
