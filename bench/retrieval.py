@@ -2,7 +2,7 @@
 throughput, index build time.
 
     .venv/bin/python -P bench/retrieval.py synthetic [--vectors 1000000 --tenants 100]
-    .venv/bin/python -P bench/retrieval.py demo [--shops 50 --ros 34000]
+    .venv/bin/python -P bench/retrieval.py demo [--shops 50 --ros 36000]
 
 `synthetic` is the worst case: vectors from one clustered distribution, spread over the
 tenants at random (content unrelated to tenant). `demo` ingests generated demo shops of
@@ -377,7 +377,7 @@ def main() -> None:
     syn.set_defaults(run=synthetic)
     dem = sub.add_parser("demo")
     dem.add_argument("--shops", type=int, default=50)
-    dem.add_argument("--ros", type=int, default=34_000)
+    dem.add_argument("--ros", type=int, default=36_000)
     dem.add_argument("--seconds", type=float, default=15)
     dem.add_argument("--ef", type=int, nargs="+", default=[EF_SEARCH])
     dem.set_defaults(run=demo)

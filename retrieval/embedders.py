@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,7 +71,6 @@ class LocalMiniLM:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.enable_padding()
-        self._lock = threading.Lock()
         self._session = None
         self._fallback = None
         if onnx_file is not None and onnx_file.exists():
@@ -118,11 +116,11 @@ class LocalMiniLM:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         assert self._session is not None
-        with self._lock:
-            hidden = self._session.run(
-                None,
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )[0]
+        # InferenceSession.run is thread-safe: ingest workers embed side by side.
+        hidden = self._session.run(
+            None,
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
