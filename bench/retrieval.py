@@ -291,8 +291,16 @@ def demo(args: argparse.Namespace) -> None:
 
     bench = Bench()
     try:
-        weights = np.geomspace(0.2, 20, args.shops)
-        counts = [max(10, round(args.ros * w / weights.sum())) for w in weights]
+        # Shares from 0.2% to 20% of all ROs: the largest shop gets 20%, the others a
+        # geometric series from 0.2% whose top is chosen so that they hold the other 80%.
+        low, high = 0.002, 0.2
+        for _ in range(60):
+            top = (low + high) / 2
+            low, high = (
+                (top, high) if np.geomspace(0.002, top, args.shops - 1).sum() < 0.8 else (low, top)
+            )
+        shares = [*np.geomspace(0.002, top, args.shops - 1), 0.2]
+        counts = [max(10, round(args.ros * s)) for s in shares]
         settings = bench.settings
         embedder = embedder_for(settings)
         ring = KeyRing.generate()
