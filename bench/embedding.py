@@ -1,6 +1,6 @@
 """Embedding figures: query latency, time to ready, ingest throughput vs a plain baseline.
 
-    .venv/bin/python bench/embedding.py
+    .venv/bin/python -P bench/embedding.py
 
 The baseline is `SentenceTransformer.encode` on torch (CPU) over the same texts in the same
 run; ours is the ONNX export run by onnxruntime (what the service uses).

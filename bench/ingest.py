@@ -1,6 +1,6 @@
 """Ingest throughput: demo ROs per second through the real ingest path (no embedding).
 
-    .venv/bin/python bench/ingest.py [--count 10000]
+    .venv/bin/python -P bench/ingest.py [--count 10000]
 
 Runs on a fresh database of the embedded server (or the one in DATABASE_URL), as the
 application role, with a throwaway key ring; generation time is reported apart.

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from assistant.audit import service as audit_service
-from assistant.cli.common import resolve_tenant, run_with_database
+from assistant.cli.common import run_with_database
 from assistant.db.session import Database
 from assistant.settings import Settings
 from assistant.tenants import service
-from assistant.tenants.service import admin_context
+from assistant.tenants.service import admin_context, find_tenant
 
 
 @click.group()
@@ -26,7 +26,7 @@ def verify(settings: Settings, slug: str | None) -> None:
     """Walk each shop's hash chain and name the first row that was changed or removed."""
 
     async def job(db: Database) -> bool:
-        shops = [await resolve_tenant(db, slug)] if slug else await service.list_tenants(db)
+        shops = [await find_tenant(db, slug)] if slug else await service.list_tenants(db)
         intact = True
         for shop in shops:
             async with db.transaction(admin_context(shop)) as session:
@@ -58,7 +58,7 @@ def export(settings: Settings, slug: str, fmt: str, output: Path | None) -> None
     """Export a shop's audit log (it names ROs and fields, never PII values)."""
 
     async def job(db: Database) -> str:
-        shop = await resolve_tenant(db, slug)
+        shop = await find_tenant(db, slug)
         async with db.transaction(admin_context(shop)) as session:
             items = await audit_service.rows(session, audit_service.AuditFilter())
         return audit_service.to_csv(items) if fmt == "csv" else audit_service.to_jsonl(items)

@@ -24,8 +24,7 @@ from assistant.pii.keyring import KeyRing, KeyRingError
 from assistant.pii.reveal import InvalidRevealRequest
 from assistant.settings import Settings
 from assistant.tenants.passwords import WeakPassword
-from assistant.tenants.repository import Tenant
-from assistant.tenants.service import TenantError, find_tenant
+from assistant.tenants.service import TenantError
 
 EXPECTED_ERRORS = (
     ConfigError,
@@ -67,10 +66,6 @@ def _is_connect_error(exc: sqlalchemy.exc.OperationalError) -> bool:
 
 def load_keyring(settings: Settings) -> KeyRing:
     return keyring.load(settings.keyring_json, settings.keyring_path)
-
-
-async def resolve_tenant(database: Database, slug: str) -> Tenant:
-    return await find_tenant(database, slug)
 
 
 def progress_bar() -> Progress:

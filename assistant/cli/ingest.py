@@ -11,12 +11,13 @@ from rich.progress import (
     TaskID,
 )
 
-from assistant.cli.common import load_keyring, progress_bar, resolve_tenant, run_with_database
+from assistant.cli.common import load_keyring, progress_bar, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.ingest import readers
 from assistant.ingest.service import IngestReport, ingest_path
 from assistant.settings import Settings
+from assistant.tenants.service import find_tenant
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -50,7 +51,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], slug: str) -> None:
     files = _expand(paths)
 
     async def job(db: Database) -> IngestReport:
-        tenant = await resolve_tenant(db, slug)
+        tenant = await find_tenant(db, slug)
         total = IngestReport()
         with progress_bar() as bar:
             for file in files:

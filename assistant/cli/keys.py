@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import load_keyring, resolve_tenant, run_with_database
+from assistant.cli.common import load_keyring, run_with_database
 from assistant.db.session import Database
 from assistant.pii import keyring, rotation
 from assistant.pii.keyring import KeyRing, KeyRingError
 from assistant.settings import Settings
 from assistant.tenants import service
+from assistant.tenants.service import find_tenant
 
 
 @click.group()
@@ -61,7 +62,7 @@ def rotate(settings: Settings, slug: str | None, batch_size: int) -> None:
     ring = load_keyring(settings)
 
     async def job(db: Database) -> bool:
-        shops = [await resolve_tenant(db, slug)] if slug else await service.list_tenants(db)
+        shops = [await find_tenant(db, slug)] if slug else await service.list_tenants(db)
         all_ok = True
         for shop in shops:
             report = await rotation.rotate_tenant(db, ring, shop.tenant_id, batch_size=batch_size)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.common import load_keyring, progress_bar, resolve_tenant, run_with_database
+from assistant.cli.common import load_keyring, progress_bar, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.search import Caller, caller_by_email, search_as
 from assistant.settings import Settings
 from assistant.tenants import service
-from assistant.tenants.service import admin_context
+from assistant.tenants.service import admin_context, find_tenant
 from retrieval import embedders, evaluation
 from retrieval import repository as chunk_store
 from retrieval.chunking import chunk_ro
@@ -52,7 +52,7 @@ def reindex(settings: Settings, slug: str | None, batch_size: int) -> None:
     model = embedder_for(settings)
 
     async def job(db: Database) -> list[str]:
-        shops = [await resolve_tenant(db, slug)] if slug else await service.list_tenants(db)
+        shops = [await find_tenant(db, slug)] if slug else await service.list_tenants(db)
         done: list[str] = []
         with progress_bar() as bar:
             for shop in shops:

@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from assistant.cli.common import resolve_tenant, run_with_database
+from assistant.cli.common import run_with_database
 from assistant.db.session import Database, Role
 from assistant.settings import Settings
 from assistant.tenants import service
+from assistant.tenants.service import find_tenant
 
 
 @click.group()
@@ -63,7 +64,7 @@ def create_user(settings: Settings, slug: str, email: str, role: str, password_s
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
 
     async def job(db: Database) -> str:
-        tenant = await resolve_tenant(db, slug)
+        tenant = await find_tenant(db, slug)
         user = await service.create_user(db, tenant, email, Role(role), password)
         return f"created {user.role.value} user {user.email} in {tenant.slug}"
 
@@ -92,7 +93,7 @@ def enable_user(settings: Settings, slug: str, email: str) -> None:
 
 def _set_active(settings: Settings, slug: str, email: str, *, active: bool) -> None:
     async def job(db: Database) -> None:
-        await service.set_user_active(db, await resolve_tenant(db, slug), email, active)
+        await service.set_user_active(db, await find_tenant(db, slug), email, active)
 
     run_with_database(settings, job)
 
@@ -104,7 +105,7 @@ def list_users(settings: Settings, slug: str) -> None:
     """List a shop's users."""
 
     async def job(db: Database) -> list[str]:
-        tenant = await resolve_tenant(db, slug)
+        tenant = await find_tenant(db, slug)
         return [
             f"{u.email:<40} {u.role.value:<13} {'active' if u.is_active else 'disabled'}"
             for u in await service.list_users(db, tenant)
