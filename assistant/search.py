@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from assistant.db.session import Database, DbContext, Role
 from assistant.pii import blind_index
 from assistant.pii.keyring import KeyRing
@@ -67,10 +69,24 @@ async def search_as(
     mode: Mode = Mode.HYBRID,
 ) -> SearchResult:
     parsed = query.parse(question)
+    async with db.transaction(caller.ctx) as session:
+        return await search_parsed(session, ring, embedder, caller, parsed, filters, k, mode)
+
+
+async def search_parsed(
+    session: AsyncSession,
+    ring: KeyRing,
+    embedder: Embedder,
+    caller: Caller,
+    parsed: query.ParsedQuestion,
+    filters: Filters | None = None,
+    k: int = 10,
+    mode: Mode = Mode.HYBRID,
+) -> SearchResult:
+    """The search itself, in the caller's open transaction."""
     effective = filters_for(ring, caller, parsed, filters or Filters())
     tenant = caller.ctx.tenant_id
-    async with db.transaction(caller.ctx) as session:
-        effective = await understanding.understand(
-            session, tenant, parsed, effective, lambda p: blind_index.plate_index(ring, tenant, p)
-        )
-        return await search(session, embedder, tenant, parsed, effective, k, mode)
+    effective = await understanding.understand(
+        session, tenant, parsed, effective, lambda p: blind_index.plate_index(ring, tenant, p)
+    )
+    return await search(session, embedder, tenant, parsed, effective, k, mode)

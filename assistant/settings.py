@@ -10,6 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +31,18 @@ class Settings:
     embedding_model: str | None = None
     embedding_base_url: str | None = None
     model_dir: Path | None = None
+    token_secret: str | None = field(default=None, repr=False)
+    token_ttl_s: int = 900
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 1
+    llm_max_tokens: int = 700
+    context_tokens: int = 3000
+    history_tokens: int = 600
+    rate_limit_per_minute: int = 60
+    max_body_bytes: int = 64 * 1024
 
     @property
     def model_path(self) -> Path:
@@ -59,7 +74,40 @@ class Settings:
             embedding_model=env.get("RO_ASSISTANT_EMBEDDING_MODEL") or None,
             embedding_base_url=env.get("RO_ASSISTANT_EMBEDDING_BASE_URL") or None,
             model_dir=_path(env.get("RO_ASSISTANT_MODEL_DIR")),
+            token_secret=env.get("RO_ASSISTANT_TOKEN_SECRET") or None,
+            token_ttl_s=_number(env, "RO_ASSISTANT_TOKEN_TTL_SECONDS", 900, int),
+            llm_model=env.get("RO_ASSISTANT_LLM_MODEL") or None,
+            llm_base_url=env.get("OPENAI_BASE_URL") or None,
+            llm_api_key=env.get("OPENAI_API_KEY") or None,
+            llm_timeout_s=_number(env, "RO_ASSISTANT_LLM_TIMEOUT_SECONDS", 30.0, float),
+            llm_max_retries=_number(env, "RO_ASSISTANT_LLM_MAX_RETRIES", 1, int),
+            llm_max_tokens=_number(env, "RO_ASSISTANT_LLM_MAX_TOKENS", 700, int),
+            context_tokens=_number(env, "RO_ASSISTANT_CONTEXT_TOKENS", 3000, int),
+            history_tokens=_number(env, "RO_ASSISTANT_HISTORY_TOKENS", 600, int),
+            rate_limit_per_minute=_number(env, "RO_ASSISTANT_RATE_LIMIT_PER_MINUTE", 60, int),
+            max_body_bytes=_number(env, "RO_ASSISTANT_MAX_BODY_BYTES", 64 * 1024, int),
         )
+
+    @property
+    def token_secret_path(self) -> Path:
+        return self.data_dir / "token_secret"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds something unusable; named so it can be fixed."""
+
+
+def _number(env: Mapping[str, str], name: str, default: T, kind: type[T]) -> T:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
 
 
 def _path(value: str | None) -> Path | None:

@@ -22,6 +22,7 @@ import statistics
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,11 @@ from assistant.db import conninfo, migrate
 from assistant.db.embedded import SUPERUSER, EmbeddedPostgres
 from assistant.db.session import Database, DbContext, Role
 from assistant.embedding import embedder_for
+from assistant.pii import keyring
+from assistant.pii.keyring import KeyRing
 from assistant.settings import Settings
 from assistant.tenants.service import create_tenant
+from retrieval.embedders import Embedder
 from retrieval.search import EF_SEARCH, Filters, choose_path, vector_sql
 
 K = 10
@@ -53,18 +57,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self) -> None:
+    def __init__(self, reuse: str | None = None) -> None:
         self.settings = Settings.from_env()
         server = EmbeddedPostgres(self.settings.data_dir)
         server.start()
-        self.name = f"ro_bench_{uuid.uuid4().hex[:8]}"
+        self.name = reuse or f"ro_bench_{uuid.uuid4().hex[:8]}"
         owner = conninfo.owner_url(self.settings)
-        with psycopg.connect(owner, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        if not reuse:
+            with psycopg.connect(owner, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         self.owner = conninfo.with_database(owner, self.name)
         self.app = conninfo.with_database(conninfo.app_url(self.settings), self.name)
         self.superuser = server.url(SUPERUSER, self.name)
         migrate.migrate(self.owner, self.settings.migrations_dir, echo=lambda _: None)
+
+    @property
+    def ring_path(self) -> Path:
+        return self.settings.data_dir / "bench" / f"{self.name}.keyring.json"
 
     def drop(self) -> None:
         maintenance = conninfo.with_database(self.superuser, "postgres")
@@ -283,53 +292,28 @@ def synthetic(args: argparse.Namespace) -> None:
 
 
 def demo(args: argparse.Namespace) -> None:
-    """Shops from 0.2% to 20% of all ROs, ingested (and embedded) the way production is."""
-    from assistant.demo.generator import generate_shop_records
-    from assistant.ingest.service import ingest_bytes
-    from assistant.pii.keyring import KeyRing
+    """Demo shops of very different sizes, then recall, latency and hybrid search."""
     from assistant.search import Caller, search_as
 
-    bench = Bench()
+    bench = Bench(args.reuse)
     try:
-        # Shares from 0.2% to 20% of all ROs: the largest shop gets 20%, the others a
-        # geometric series from 0.2% whose top is chosen so that they hold the other 80%.
-        low, high = 0.002, 0.2
-        for _ in range(60):
-            top = (low + high) / 2
-            low, high = (
-                (top, high) if np.geomspace(0.002, top, args.shops - 1).sum() < 0.8 else (low, top)
-            )
-        shares = [*np.geomspace(0.002, top, args.shops - 1), 0.2]
-        counts = [max(10, round(args.ros * s)) for s in shares]
         settings = bench.settings
         embedder = embedder_for(settings)
-        ring = KeyRing.generate()
-
-        async def load() -> tuple[list[uuid.UUID], float]:
-            db = Database(bench.app)
-            tenants = []
-            started = time.perf_counter()
-            try:
-                for i, count in enumerate(counts):
-                    shop = await create_tenant(db, f"demo-{i:03d}", f"Demo {i}")
-                    records = generate_shop_records(i, count)
-                    content = "".join(json.dumps(r) + "\n" for r in records).encode()
-                    report = await ingest_bytes(
-                        db, ring, embedder, shop.tenant_id, "demo.jsonl", content
+        if args.reuse:
+            ring = keyring.load(None, bench.ring_path)
+            with psycopg.connect(bench.superuser) as conn:
+                tenants = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT tenant_id FROM app.tenants WHERE slug LIKE 'demo-%' ORDER BY slug"
                     )
-                    assert not report.rejected
-                    tenants.append(shop.tenant_id)
-            finally:
-                await db.dispose()
-            return tenants, time.perf_counter() - started
-
-        tenants, load_s = asyncio.run(load())
-        with psycopg.connect(bench.owner, autocommit=True) as conn:
-            conn.execute("ANALYZE app.ro_chunks")
+                ]
+        else:
+            ring = KeyRing.generate()
+            tenants = load_demo_shops(bench, ring, embedder, args.shops, args.ros)
         sizes = bench.sizes()
         print(
-            f"ingested {sum(counts):,} ROs in {len(tenants)} shops -> {sum(sizes.values()):,} "
-            f"chunks in {load_s:.0f} s (with embedding); shops hold "
+            f"{sum(sizes.values()):,} chunks in {len(tenants)} shops; shops hold "
             f"{min(sizes.values()) / sum(sizes.values()):.2%} to "
             f"{max(sizes.values()) / sum(sizes.values()):.2%} of the chunks"
         )
@@ -367,7 +351,53 @@ def demo(args: argparse.Namespace) -> None:
             f"p50 {percentile(timings, 0.5):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms"
         )
     finally:
-        bench.drop()
+        if args.keep or args.reuse:
+            print(f"kept database {bench.name}: rerun with --reuse {bench.name}")
+        else:
+            bench.drop()
+
+
+def load_demo_shops(
+    bench: Bench, ring: KeyRing, embedder: Embedder, shops: int, ros: int
+) -> list[uuid.UUID]:
+    """Shops from 0.2% to 20% of all ROs, ingested (and embedded) the way production is."""
+    from assistant.demo.generator import generate_shop_records
+    from assistant.ingest.service import ingest_bytes
+
+    # The largest shop gets 20%, the others a geometric series from 0.2% whose top is
+    # chosen so that they hold the other 80%.
+    low, high = 0.002, 0.2
+    for _ in range(60):
+        top = (low + high) / 2
+        low, high = (top, high) if np.geomspace(0.002, top, shops - 1).sum() < 0.8 else (low, top)
+    shares = [*np.geomspace(0.002, top, shops - 1), 0.2]
+    counts = [max(10, round(ros * s)) for s in shares]
+    keyring.save(ring, bench.ring_path)
+
+    async def load() -> list[uuid.UUID]:
+        db = Database(bench.app)
+        tenants = []
+        try:
+            for i, count in enumerate(counts):
+                shop = await create_tenant(db, f"demo-{i:03d}", f"Demo {i}")
+                records = generate_shop_records(i, count)
+                content = "".join(json.dumps(r) + "\n" for r in records).encode()
+                report = await ingest_bytes(
+                    db, ring, embedder, shop.tenant_id, "demo.jsonl", content
+                )
+                assert not report.rejected
+                tenants.append(shop.tenant_id)
+        finally:
+            await db.dispose()
+        return tenants
+
+    started = time.perf_counter()
+    tenants = asyncio.run(load())
+    load_s = time.perf_counter() - started
+    with psycopg.connect(bench.owner, autocommit=True) as conn:
+        conn.execute("ANALYZE app.ro_chunks")
+    print(f"ingested {sum(counts):,} ROs in {shops} shops in {load_s:.0f} s (with embedding)")
+    return tenants
 
 
 def main() -> None:
@@ -388,6 +418,8 @@ def main() -> None:
     dem.add_argument("--ros", type=int, default=36_000)
     dem.add_argument("--seconds", type=float, default=15)
     dem.add_argument("--ef", type=int, nargs="+", default=[EF_SEARCH])
+    dem.add_argument("--keep", action="store_true", help="keep the database for --reuse")
+    dem.add_argument("--reuse", metavar="DATABASE", help="measure a kept database, no load")
     dem.set_defaults(run=demo)
     args = parser.parse_args()
     args.run(args)

@@ -1,29 +1,54 @@
-"""The application factory: one engine per process, kept on app state."""
+"""The application factory: everything a process shares (engine, key ring, embedder, chat
+model, token secret) is built once at start-up and kept on app state."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, get
+import anyio
+from litestar import Litestar, Request, get
 from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from assistant import readiness
+from assistant.api import deps, errors
+from assistant.api.middleware import request_context
+from assistant.api.routes import (
+    audit,
+    auth,
+    conversations,
+    estimates,
+    messages,
+    repair_orders,
+    users,
+)
+from assistant.auth import tokens
+from assistant.chat.answers import ChatServices
+from assistant.chat.llm import ChatModel
 from assistant.db.conninfo import app_url
 from assistant.db.session import Database
+from assistant.embedding import embedder_for
+from assistant.errors import Unauthorized
+from assistant.pii import keyring
 from assistant.settings import Settings
 
+UNLIMITED = ["/healthz", "/readyz", "/schema"]
 
-@get("/healthz", sync_to_thread=False)
+
+@get("/healthz", sync_to_thread=False, tags=["health"])
 def healthz() -> dict[str, str]:
     """Liveness: the process answers. Says nothing about its dependencies."""
     return {"status": "ok"}
 
 
-@get("/readyz")
+@get("/readyz", tags=["health"])
 async def readyz(state: State) -> Response[dict[str, object]]:
     """Readiness: the database answers as the application role and no migration is pending."""
     result = await readiness.check(state.database, state.settings.migrations_dir)
@@ -35,19 +60,76 @@ async def readyz(state: State) -> Response[dict[str, object]]:
     return Response(body, status_code=HTTP_200_OK if result.ready else HTTP_503_SERVICE_UNAVAILABLE)
 
 
+def rate_limit_key(request: Request[Any, Any, Any]) -> str:
+    """Per user when the request carries a valid token, else per client address."""
+    try:
+        claims = deps.bearer_claims(request, request.app.state.token_secret)
+    except Unauthorized:
+        return f"ip:{request.client.host if request.client else 'unknown'}"
+    return f"user:{claims.user_id}"
+
+
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database = Database(app_url(settings))
-        app.state.database = database
-        app.state.settings = settings
+        ring = keyring.load(settings.keyring_json, settings.keyring_path)
+        embedder = embedder_for(settings)
+        model = ChatModel(settings) if settings.llm_model else None
+        app.state.update(
+            database=database,
+            settings=settings,
+            ring=ring,
+            embedder=embedder,
+            token_secret=tokens.load_secret(settings),
+            chat=ChatServices(database, ring, embedder, settings, model),
+        )
+        # Load the model now, not on the first question.
+        await anyio.to_thread.run_sync(embedder.embed, ["warm up"])
         try:
             yield
         finally:
+            if model:
+                await model.close()
             await database.dispose()
 
     return Litestar(
-        route_handlers=[healthz, readyz],
+        route_handlers=[
+            healthz,
+            readyz,
+            auth.issue_token,
+            conversations.ConversationController,
+            messages.MessageController,
+            repair_orders.read_repair_order,
+            estimates.draft,
+            audit.AuditController,
+            users.UserController,
+        ],
+        dependencies={
+            "db_session": Provide(deps.provide_db_session),
+            "caller": Provide(deps.provide_caller),
+            "meta": Provide(deps.provide_meta, sync_to_thread=False),
+        },
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(title="RO Assistant", version="0.1.0", path="/schema"),
+        middleware=[
+            request_context,
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                identifier_for_request=rate_limit_key,
+                exclude=UNLIMITED,
+            ).middleware,
+        ],
+        exception_handlers=errors.HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="RO Assistant",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
     )

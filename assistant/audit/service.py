@@ -187,10 +187,20 @@ def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(item, sort_keys=True) + "\n" for item in items)
 
 
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a purpose typed as "=HYPERLINK(...)")
+    is quoted, as OWASP advises for CSV exports."""
+    if isinstance(value, list):
+        value = ";".join(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(items: Iterable[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in item.items()})
+        writer.writerow({k: _cell(v) for k, v in item.items()})
     return buffer.getvalue()

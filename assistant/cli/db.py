@@ -100,13 +100,16 @@ def migrate_command(settings: Settings) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn (one JSON access-log line per request)."""
     import uvicorn
 
+    from assistant import logging
     from assistant.api.app import create_app
 
     conninfo.app_url(settings)  # fail here, in one line, if the database is not configured
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    logging.configure(settings.log_level or "INFO", settings.log_file)
+    click.echo(f"serving on http://{host}:{port} (OpenAPI at /schema)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
 def _app_password(settings: Settings) -> str | None:

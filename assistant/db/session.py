@@ -47,6 +47,18 @@ _SET_CONTEXT = text(
 )
 
 
+async def set_context(session: AsyncSession, ctx: DbContext | None) -> None:
+    """Transaction-local, so a pooled connection never carries it into the next request."""
+    await session.execute(
+        _SET_CONTEXT,
+        {
+            "tenant_id": str(ctx.tenant_id) if ctx else "",
+            "user_id": str(ctx.user_id) if ctx and ctx.user_id else "",
+            "role": ctx.role.value if ctx else "",
+        },
+    )
+
+
 class Database:
     """Owns the engine (one per process) and hands out context-bound transactions."""
 
@@ -69,14 +81,7 @@ class Database:
         every tenant table reads as empty and refuses writes.
         """
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                _SET_CONTEXT,
-                {
-                    "tenant_id": str(ctx.tenant_id) if ctx else "",
-                    "user_id": str(ctx.user_id) if ctx and ctx.user_id else "",
-                    "role": ctx.role.value if ctx else "",
-                },
-            )
+            await set_context(session, ctx)
             yield session
 
     async def dispose(self) -> None:

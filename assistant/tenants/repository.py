@@ -129,3 +129,34 @@ async def set_user_active(session: AsyncSession, tenant_id: UUID, email: str, ac
         .values(is_active=active, updated_at=func.now())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_user(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, values: dict[str, object]
+) -> User | None:
+    row = (
+        await session.execute(
+            update(t.users)
+            .where(t.users.c.tenant_id == tenant_id, t.users.c.user_id == user_id)
+            .values(**values, updated_at=func.now())
+            .returning(
+                t.users.c.user_id,
+                t.users.c.tenant_id,
+                t.users.c.email,
+                t.users.c.role,
+                t.users.c.is_active,
+            )
+        )
+    ).first()
+    return User(row[0], row[1], row[2], Role(row[3]), row[4]) if row else None
+
+
+async def active_admins(session: AsyncSession, tenant_id: UUID) -> list[UUID]:
+    rows = await session.execute(
+        select(t.users.c.user_id).where(
+            t.users.c.tenant_id == tenant_id,
+            t.users.c.role == Role.ADMIN.value,
+            t.users.c.is_active,
+        )
+    )
+    return [UUID(str(r[0])) for r in rows]

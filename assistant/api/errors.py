@@ -1,0 +1,121 @@
+"""The one place errors become HTTP responses, all in one JSON shape:
+`{"error": code, "detail": message, "request_id": id}` (plus `fields` for validation).
+
+Domain errors carry their status; the older domain errors are mapped here. Anything
+unexpected is a 500 whose body says nothing about the cause; the cause is logged with the
+request id. Messages never echo request values, which can hold PII.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from assistant.errors import AppError
+from assistant.estimates.service import EstimateError, VehicleNotFound
+from assistant.logging import get_logger
+from assistant.pii.reveal import InvalidRevealRequest
+from assistant.tenants.passwords import WeakPassword
+from assistant.tenants.service import TenantError
+from retrieval.query import QuestionError
+from retrieval.search import FilterError
+
+log = get_logger("assistant.api")
+
+_DOMAIN: dict[type[Exception], tuple[int, str]] = {
+    VehicleNotFound: (404, "not_found"),
+    EstimateError: (422, "unprocessable"),
+    InvalidRevealRequest: (422, "unprocessable"),
+    QuestionError: (422, "unprocessable"),
+    FilterError: (422, "unprocessable"),
+    WeakPassword: (422, "unprocessable"),
+    TenantError: (422, "unprocessable"),
+}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return str(value) if value else None
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"error": code, "detail": detail, "request_id": _request_id(request)}
+    return Response(
+        body | (extra or {}), status_code=status, media_type=MediaType.JSON, headers=headers
+    )
+
+
+def app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    return error_response(request, exc.status, exc.code, exc.message, exc.extra)
+
+
+def domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    for kind, (status, code) in _DOMAIN.items():
+        if isinstance(exc, kind):
+            return error_response(request, status, code, str(exc))
+    return internal_error(request, exc)
+
+
+def validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    fields = [
+        {"field": e.get("key"), "message": e.get("message")}
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    detail = "the request is not valid" if fields else (exc.detail or "the request is not valid")
+    status = 422 if request.method in {"POST", "PATCH", "PUT"} and fields else 400
+    return error_response(request, status, _HTTP_CODES[status], detail, {"fields": fields})
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        return internal_error(request, exc)
+    headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    return error_response(
+        request, status, _HTTP_CODES.get(status, "error"), exc.detail, None, headers
+    )
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return error_response(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "something went wrong on our side; the request id helps us find it",
+    )
+
+
+HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
+    AppError: app_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    **{kind: domain_error for kind in _DOMAIN},
+    Exception: internal_error,
+}

@@ -1,0 +1,99 @@
+"""The audit log, for a shop's ADMIN: search, export, verify the hash chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.api.deps import provide_admin
+from assistant.audit import service as audit
+from assistant.audit.service import AuditFilter, Outcome
+from assistant.search import Caller
+
+EXPORT_LIMIT = 100_000
+MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+
+def _filter(
+    actor: UUID | None,
+    action: str | None,
+    ro_id: UUID | None,
+    outcome: Literal["allowed", "denied"] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AuditFilter:
+    return AuditFilter(
+        actor_user_id=actor,
+        action=action,
+        object_id=str(ro_id) if ro_id else None,
+        outcome=Outcome(outcome) if outcome else None,
+        since=since,
+        until=until,
+    )
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit-log"
+    tags = ["admin"]
+    dependencies = {"admin": Provide(provide_admin)}
+
+    @get("/")
+    async def search(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        admin: NamedDependency[Caller],
+        actor: UUID | None = None,
+        action: Annotated[str | None, Parameter(max_length=100)] = None,
+        ro_id: UUID | None = None,
+        outcome: Literal["allowed", "denied"] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_seq: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """Oldest first; pass `next_after_seq` back as `after_seq` for the next page."""
+        flt = _filter(actor, action, ro_id, outcome, since, until)
+        items = await audit.rows(db_session, flt, limit=limit + 1, after_seq=after_seq)
+        page = items[:limit]
+        more = len(items) > limit
+        return {"items": page, "next_after_seq": page[-1]["seq"] if more and page else None}
+
+    @get("/export")
+    async def export(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        admin: NamedDependency[Caller],
+        format: Literal["csv", "jsonl"] = "jsonl",
+        actor: UUID | None = None,
+        action: Annotated[str | None, Parameter(max_length=100)] = None,
+        ro_id: UUID | None = None,
+        outcome: Literal["allowed", "denied"] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Response[str]:
+        flt = _filter(actor, action, ro_id, outcome, since, until)
+        items = await audit.rows(db_session, flt, limit=EXPORT_LIMIT)
+        body = audit.to_csv(items) if format == "csv" else audit.to_jsonl(items)
+        return Response(
+            body,
+            media_type=MEDIA[format],
+            headers={"Content-Disposition": f'attachment; filename="audit-log.{format}"'},
+        )
+
+    @post("/verify", status_code=200)
+    async def verify(
+        self, db_session: NamedDependency[AsyncSession], admin: NamedDependency[Caller]
+    ) -> dict[str, Any]:
+        report = await audit.verify(db_session)
+        return {
+            "ok": report.ok,
+            "rows": report.rows,
+            "first_broken_seq": report.first_broken_seq,
+            "problem": report.problem,
+        }

@@ -1,0 +1,38 @@
+"""Logging in: email and password (and the shop's slug when the email is in several)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import post
+from litestar.datastructures import State
+
+from assistant.auth import service as auth
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=63)] | None = None
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+@post("/api/v1/auth/token", status_code=200, tags=["auth"])
+async def issue_token(data: TokenRequest, state: State) -> TokenResponse:
+    """A short-lived bearer token. Role and shop are read from the user record on every
+    request, so a disabled account or a changed role takes effect at once."""
+    issued = await auth.login(
+        state.database,
+        state.token_secret,
+        state.settings.token_ttl_s,
+        data.email,
+        data.password,
+        data.tenant,
+    )
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)

@@ -1,0 +1,164 @@
+"""Messages: read a conversation's turns, or ask a question, answered as JSON or streamed
+as Server-Sent Events (`Accept: text/event-stream`): `retrieval`, `delta`..., `citations`,
+`done`, or `error` if the model fails. The stored answer is exactly the streamed text
+(placeholders re-rendered for whoever reads it later)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.response import ServerSentEvent
+from litestar.response.sse import ServerSentEventMessage
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.api.deps import provide_chat_caller
+from assistant.audit.service import RequestMeta
+from assistant.chat import answers, placeholders
+from assistant.chat import conversations as service
+from assistant.chat import repository as repo
+from assistant.chat.llm import Generation
+from assistant.errors import AppError, UpstreamFailed
+from assistant.logging import get_logger
+from assistant.search import Caller
+
+log = get_logger("assistant.chat")
+MAX_MESSAGES = 500
+
+
+class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=answers.MAX_QUESTION_CHARS)]
+
+
+def _event(kind: str, payload: Any) -> ServerSentEventMessage:
+    return ServerSentEventMessage(event=kind, data=json.dumps(payload, default=str))
+
+
+class MessageController(Controller):
+    path = "/api/v1/conversations/{conversation_id:uuid}/messages"
+    tags = ["messages"]
+
+    @get("/")
+    async def list_messages(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        caller: NamedDependency[Caller],
+        meta: NamedDependency[RequestMeta],
+        state: State,
+        conversation_id: UUID,
+    ) -> list[dict[str, Any]]:
+        await service.readable(db_session, caller, conversation_id, meta)
+        rows = await repo.messages(
+            db_session, caller.ctx.tenant_id, conversation_id, limit=MAX_MESSAGES
+        )
+        return [await service.message_view(db_session, state.ring, caller, m, meta) for m in rows]
+
+    @post("/", dependencies={"caller": Provide(provide_chat_caller)})
+    async def ask(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        caller: NamedDependency[Caller],
+        meta: NamedDependency[RequestMeta],
+        conversation_id: UUID,
+        data: JSONBody[MessageIn],
+    ) -> Response[Any]:
+        """Runs without the request transaction: the question is committed before the model
+        is called, so a failure or timeout never loses it."""
+        svc: answers.ChatServices = state.chat
+        turn = await answers.prepare(svc, caller, conversation_id, data.content)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return ServerSentEvent(_stream(svc, turn, meta))
+        generation = Generation(turn.model_name)
+        try:
+            async for _ in answers.generate(svc, turn, generation):
+                pass
+        except AppError as exc:
+            failed = await answers.fail(svc, turn, exc)
+            exc.extra = {"message_id": str(failed.message_id)}
+            raise
+        answer = await answers.finish(svc, turn, generation)
+        async with svc.db.transaction(caller.ctx) as session:
+            body = {
+                "question": await service.message_view(
+                    session, svc.ring, caller, turn.question, meta
+                ),
+                "answer": await service.message_view(session, svc.ring, caller, answer, meta),
+            }
+        return Response(body, status_code=201)
+
+
+async def _stream(
+    svc: answers.ChatServices, turn: answers.Turn, meta: NamedDependency[RequestMeta]
+) -> AsyncIterator[ServerSentEventMessage]:
+    caller = turn.caller
+
+    async def render(text: str) -> str:
+        if "[[pii:" not in text:
+            return text
+        async with svc.db.transaction(caller.ctx) as session:
+            return await placeholders.render(session, svc.ring, caller, text, meta)
+
+    yield _event(
+        "retrieval",
+        {
+            "question_id": str(turn.question.message_id),
+            "message_id": str(turn.answer_id),
+            "hits": len(turn.hits),
+            "path": turn.trace.get("path"),
+            "citations": turn.citations,
+        },
+    )
+    generation = Generation(turn.model_name)
+    try:
+        async for text in placeholders.render_stream(
+            answers.generate(svc, turn, generation), render
+        ):
+            if text:
+                yield _event("delta", {"text": text})
+    except AppError as exc:
+        failed = await answers.fail(svc, turn, exc)
+        yield _event(
+            "error",
+            {"error": exc.code, "detail": exc.message, "message_id": str(failed.message_id)},
+        )
+        return
+    except asyncio.CancelledError:
+        await asyncio.shield(
+            answers.fail(svc, turn, UpstreamFailed("the client left before the answer was done"))
+        )
+        raise
+    except Exception as exc:
+        log.exception("answer stream failed", exc_info=exc)
+        failed = await answers.fail(svc, turn, UpstreamFailed("the answer could not be completed"))
+        yield _event(
+            "error",
+            {
+                "error": "internal_error",
+                "detail": failed.error,
+                "message_id": str(failed.message_id),
+            },
+        )
+        return
+    answer = await answers.finish(svc, turn, generation)
+    yield _event("citations", answer.citations)
+    yield _event(
+        "done",
+        {
+            "message_id": str(answer.message_id),
+            "model": answer.model,
+            "usage": {
+                "prompt_tokens": answer.prompt_tokens,
+                "completion_tokens": answer.completion_tokens,
+            },
+            "latency_ms": answer.latency_ms,
+        },
+    )

@@ -1,0 +1,109 @@
+"""User management for a shop's ADMIN: list, create, change role, disable or enable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.api.deps import provide_admin
+from assistant.db.session import Role
+from assistant.errors import Conflict, NotFound, Unprocessable
+from assistant.search import Caller
+from assistant.tenants import repository
+from assistant.tenants.passwords import hash_password
+from assistant.tenants.repository import User
+from assistant.tenants.service import EMAIL
+
+RoleName = Literal["TECH", "ADMIN", "PII_APPROVED"]
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    role: RoleName
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
+    role: RoleName | msgspec.UnsetType = msgspec.UNSET
+    is_active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class UserOut(msgspec.Struct):
+    id: UUID
+    email: str
+    role: str
+    is_active: bool
+
+
+def out(user: User) -> UserOut:
+    return UserOut(user.user_id, user.email, user.role.value, user.is_active)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["admin"]
+    dependencies = {"admin": Provide(provide_admin)}
+
+    @get("/")
+    async def list_users(
+        self, db_session: NamedDependency[AsyncSession], admin: NamedDependency[Caller]
+    ) -> list[UserOut]:
+        return [out(u) for u in await repository.list_users(db_session, admin.ctx.tenant_id)]
+
+    @post("/")
+    async def create_user(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        admin: NamedDependency[Caller],
+        data: JSONBody[UserIn],
+    ) -> UserOut:
+        email = data.email.strip().lower()
+        if not EMAIL.match(email):
+            raise Unprocessable("not an email address")
+        tenant = admin.ctx.tenant_id
+        if await repository.user_by_email(db_session, tenant, email):
+            raise Conflict("a user with this email already exists in this shop")
+        pass_hash = hash_password(data.password)
+        try:
+            async with db_session.begin_nested():
+                await repository.insert_user(db_session, tenant, email, pass_hash, Role(data.role))
+        except IntegrityError:
+            raise Conflict("a user with this email already exists in this shop") from None
+        user = await repository.user_by_email(db_session, tenant, email)
+        assert user is not None
+        return out(user)
+
+    @patch("/{user_id:uuid}")
+    async def change_user(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        admin: NamedDependency[Caller],
+        user_id: UUID,
+        data: JSONBody[UserPatch],
+    ) -> UserOut:
+        values: dict[str, object] = {}
+        if data.role is not msgspec.UNSET:
+            values["role"] = data.role
+        if data.is_active is not msgspec.UNSET:
+            values["is_active"] = data.is_active
+        tenant = admin.ctx.tenant_id
+        demoting = values.get("role", "ADMIN") != "ADMIN" or values.get("is_active") is False
+        admins = await repository.active_admins(db_session, tenant)
+        if demoting and admins == [user_id]:
+            raise Conflict("a shop keeps at least one active admin")
+        user = await repository.update_user(db_session, tenant, user_id, values) if values else None
+        if user is None:
+            found = [
+                u for u in await repository.list_users(db_session, tenant) if u.user_id == user_id
+            ]
+            if not found:
+                raise NotFound("no such user")
+            return out(found[0])
+        return out(user)

@@ -1,0 +1,1 @@
+"""Logging in, bearer tokens, and who a request acts as."""

@@ -1,0 +1,78 @@
+"""Logging in and re-reading the caller on every request.
+
+A token only says which user in which shop; whether that user and shop are still active,
+and what role the user has, is read from the database each time, in the request's own
+transaction, before anything else runs in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.auth import tokens
+from assistant.db import tables as t
+from assistant.db.session import Database, DbContext, Role, set_context
+from assistant.errors import Conflict, Unauthorized
+from assistant.search import Caller
+from assistant.tenants import repository
+from assistant.tenants.passwords import DUMMY_HASH, verify_password
+
+BAD_LOGIN = "wrong email or password"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+async def login(
+    db: Database, secret: str, ttl_s: int, email: str, password: str, tenant: str | None
+) -> IssuedToken:
+    async with db.transaction(None) as session:
+        candidates = await repository.logins(session, email.strip().lower())
+    if tenant:
+        candidates = [c for c in candidates if c.slug == tenant]
+    matching = [c for c in candidates if verify_password(c.pass_hash, password)]
+    if not candidates:
+        verify_password(DUMMY_HASH, password)  # as slow as a real attempt
+    if not matching:
+        raise Unauthorized(BAD_LOGIN)
+    active = [c for c in matching if c.user_active and c.tenant_active]
+    if not active:
+        raise Unauthorized("this account or its shop is disabled")
+    if len(active) > 1:
+        raise Conflict("this email has accounts in several shops: give the shop's slug as tenant")
+    found = active[0]
+    return IssuedToken(tokens.issue(secret, found.user_id, found.tenant_id, ttl_s), ttl_s)
+
+
+async def authenticate(session: AsyncSession, claims: tokens.Claims) -> Caller:
+    """Runs first in the request's transaction and leaves it acting as the caller."""
+    await set_context(session, DbContext(claims.tenant_id, Role.TECH, claims.user_id))
+    row = (
+        await session.execute(
+            select(t.users.c.email, t.users.c.role, t.tenants.c.slug)
+            .join(t.tenants, t.tenants.c.tenant_id == t.users.c.tenant_id)
+            .where(
+                t.users.c.tenant_id == claims.tenant_id,
+                t.users.c.user_id == claims.user_id,
+                t.users.c.is_active,
+                t.tenants.c.is_active,
+            )
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("this account or its shop is disabled")
+    ctx = DbContext(claims.tenant_id, Role(row.role), claims.user_id)
+    await set_context(session, ctx)
+    return Caller(ctx, row.email, row.slug)
+
+
+def user_id_of(caller: Caller) -> UUID:
+    assert caller.ctx.user_id is not None, "an HTTP caller is always a user"
+    return caller.ctx.user_id

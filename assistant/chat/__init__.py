@@ -1,0 +1,1 @@
+"""Conversations, grounded answers and PII placeholders rendered per caller."""

@@ -1,0 +1,302 @@
+"""One turn of a conversation: keep the question, retrieve, answer, keep the answer.
+
+The turn runs in three steps so no database transaction is held open while a model
+thinks: `prepare` (one transaction: store the question and a pending answer, retrieve),
+`generate` (the model or the extractive answerer; no transaction), then `finish` or
+`fail` (one transaction). A failed or timed-out model leaves the question and a failed
+answer with its reason, so nothing is lost and the user can ask again.
+
+Everything stored or sent to a model is PII-free: the question is scrubbed, a VIN or
+plate in it becomes a placeholder naming the RO it was found on, and retrieved text was
+scrubbed at ingest.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.auth.service import user_id_of
+from assistant.chat import estimate_answer, extractive, placeholders, prompts
+from assistant.chat import repository as repo
+from assistant.chat.llm import ChatModel, Generation
+from assistant.db.session import Database
+from assistant.errors import AppError, Conflict, NotFound, Unprocessable
+from assistant.pii import blind_index
+from assistant.pii.keyring import KeyRing
+from assistant.search import Caller, search_parsed
+from assistant.settings import Settings
+from retrieval import query
+from retrieval.embedders import Embedder
+from retrieval.packing import PackedContext, pack
+from retrieval.scrub import PiiKind
+from retrieval.scrub import placeholder as typed_placeholder
+from retrieval.search import Filters, Hit
+from retrieval.tokens import count_tokens
+
+MAX_QUESTION_CHARS = query.MAX_QUESTION_CHARS
+HISTORY_MESSAGES = 12
+K = 8
+PROMPT = ("grounded_answer", "1")
+_NARROWING = frozenset({"ro_ids", "vin_bidx", "plate_bidx", "model", "technician", "date_from"})
+_FOLLOW_UP = re.compile(
+    r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there)\b"
+    r"|^\s*(and|what about|how about|anything else)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatServices:
+    """What answering needs, built once per process by the app factory."""
+
+    db: Database
+    ring: KeyRing
+    embedder: Embedder
+    settings: Settings
+    model: ChatModel | None
+
+
+@dataclass(slots=True)
+class Turn:
+    caller: Caller
+    conversation_id: UUID
+    question: repo.Message
+    answer_id: UUID
+    hits: list[Hit]
+    packed: PackedContext
+    trace: dict[str, Any]
+    model_name: str
+    llm_messages: list[dict[str, str]] | None = None
+    fixed_text: str | None = None  # extractive answers and estimate drafts
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def check_question(content: str) -> query.ParsedQuestion:
+    if len(content) > MAX_QUESTION_CHARS:
+        raise Unprocessable(f"a question has at most {MAX_QUESTION_CHARS} characters")
+    try:
+        return query.parse(content)
+    except query.QuestionError as exc:
+        raise Unprocessable(str(exc)) from None
+
+
+async def own_conversation(
+    session: AsyncSession, caller: Caller, conversation_id: UUID
+) -> repo.Conversation:
+    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id)
+    if conversation is None or conversation.user_id != caller.ctx.user_id:
+        raise NotFound("no such conversation")
+    return conversation
+
+
+async def _stored_question(
+    session: AsyncSession, ring: KeyRing, caller: Caller, parsed: query.ParsedQuestion
+) -> str:
+    """The scrubbed question, with a typed VIN or plate replaced by a placeholder naming
+    the latest RO of that vehicle, so the asker (if allowed) still sees what they typed."""
+    text = parsed.text
+    tenant = caller.ctx.tenant_id
+    for values, kind, field_name, index in (
+        (parsed.vins, PiiKind.VIN, "vin", blind_index.vin_index),
+        (parsed.plates, PiiKind.LICENSE_PLATE, "license_plate", blind_index.plate_index),
+    ):
+        for value in values:
+            key = index(ring, tenant, value)
+            vin_key, plate_key = (key, None) if field_name == "vin" else (None, key)
+            ro = await repo.latest_ro_number_for_vehicle(session, tenant, vin_key, plate_key)
+            if ro:
+                marker = typed_placeholder(kind)
+                text = text.replace(marker, placeholders.placeholder(ro, field_name), 1)
+    return text
+
+
+def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) -> str:
+    """A follow-up ("and the brakes on it?") is searched together with the earlier
+    questions it leans on, newest first, within `budget` tokens."""
+    if not _FOLLOW_UP.search(question):
+        return question
+    earlier = [m.content for m in reversed(history) if m.role == "user"]
+    parts, used = [question], count_tokens(question)
+    for text in earlier:
+        cost = count_tokens(text)
+        if used + cost > budget:
+            break
+        parts.append(text)
+        used += cost
+    return " ".join(parts)
+
+
+async def _placeholder_filters(
+    session: AsyncSession, tenant_id: UUID, text: str
+) -> tuple[str, Filters]:
+    """`[[pii:48211:vin]]` in a question means "the vehicle of RO 48211"."""
+    ros = [
+        m[1] for m in placeholders.PLACEHOLDER.finditer(text) if m[2] in {"vin", "license_plate"}
+    ]
+    vins, plates = await repo.vehicle_keys(session, tenant_id, ros)
+    stripped = placeholders.PLACEHOLDER.sub(" ", text)
+    return stripped, Filters(vin_bidx=vins, plate_bidx=plates)
+
+
+def _history_messages(history: Sequence[repo.Message], budget: int) -> list[dict[str, str]]:
+    turns: list[dict[str, str]] = []
+    used = 0
+    for message in reversed(history):
+        if message.status != "complete" or message.role not in {"user", "assistant"}:
+            continue
+        cost = count_tokens(message.content)
+        if used + cost > budget:
+            break
+        turns.append({"role": message.role, "content": message.content})
+        used += cost
+    return list(reversed(turns))
+
+
+def _citation(hit: Hit) -> dict[str, Any]:
+    return {
+        "ro_id": str(hit.ro_id),
+        "ro_number": hit.ro_number,
+        "line": hit.line_letter,
+        "date": hit.opened_on.isoformat() if hit.opened_on else None,
+        "vehicle": hit.vehicle,
+    }
+
+
+async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, content: str) -> Turn:
+    parsed = check_question(content)
+    tenant = caller.ctx.tenant_id
+    settings = svc.settings
+    async with svc.db.transaction(caller.ctx) as session:
+        conversation = await own_conversation(session, caller, conversation_id)
+        if conversation.status == "archived":
+            raise Conflict("this conversation is archived: unarchive it to continue")
+        history = await repo.messages(session, tenant, conversation_id, limit=HISTORY_MESSAGES)
+        stored = await _stored_question(session, svc.ring, caller, parsed)
+        question = await repo.add_message(
+            session,
+            tenant,
+            conversation_id,
+            {"user_id": user_id_of(caller), "role": "user", "content": stored},
+        )
+        pending = await repo.add_message(
+            session,
+            tenant,
+            conversation_id,
+            {"user_id": user_id_of(caller), "role": "assistant", "status": "pending"},
+        )
+        search_text, vehicle = await _placeholder_filters(
+            session, tenant, retrieval_text(stored, history, settings.history_tokens)
+        )
+        search_question = query.parse(search_text) if search_text.strip() else parsed
+        result = await search_parsed(
+            session, svc.ring, svc.embedder, caller, search_question, vehicle, k=K
+        )
+        narrowed = bool(_NARROWING & set(result.trace.filters))
+        trace = result.trace.as_dict() | {
+            "query": search_question.text,
+            "hits": [
+                {"ro_number": h.ro_number, "line": h.line_letter, "score": h.score}
+                for h in result.hits
+            ],
+        }
+        turn = Turn(
+            caller=caller,
+            conversation_id=conversation_id,
+            question=question,
+            answer_id=pending.message_id,
+            hits=result.hits,
+            packed=pack(result.hits, settings.context_tokens, settings.llm_model),
+            trace=trace,
+            model_name=svc.model.model if svc.model else extractive.MODEL_NAME,
+        )
+        if estimate_answer.wanted(parsed.text):
+            drafted = await estimate_answer.draft_for_chat(
+                session, svc.ring, svc.embedder, caller, parsed
+            )
+            if drafted is not None:
+                turn.fixed_text, turn.citations, turn.metadata["estimate"] = drafted
+                turn.model_name = estimate_answer.MODEL_NAME
+                return turn
+        if svc.model is None or not result.hits:
+            quoted = extractive.relevant(result.hits, narrowed)
+            turn.fixed_text = extractive.answer(parsed.text, quoted, search_question.ro_numbers)
+            turn.citations = [_citation(h) for h in quoted[: extractive.MAX_RECORDS]]
+            turn.model_name = extractive.MODEL_NAME
+            return turn
+        system, user = prompts.load(*PROMPT).render(
+            shop_name=await repo.shop_name(session, tenant),
+            context=turn.packed.text or "(no records found)",
+            question=stored,
+        )
+        turn.llm_messages = [
+            {"role": "system", "content": system},
+            *_history_messages(history, settings.history_tokens),
+            {"role": "user", "content": user},
+        ]
+        turn.citations = [
+            {
+                "ro_id": str(c.ro_id),
+                "ro_number": c.ro_number,
+                "line": c.line,
+                "date": c.date.isoformat() if c.date else None,
+                "vehicle": c.vehicle,
+            }
+            for c in turn.packed.citations
+        ]
+        return turn
+
+
+async def generate(svc: ChatServices, turn: Turn, generation: Generation) -> AsyncIterator[str]:
+    """The raw answer, placeholders unrendered, as it is produced."""
+    if turn.fixed_text is not None:
+        for line in turn.fixed_text.splitlines(keepends=True):
+            generation.text.append(line)
+            yield line
+        return
+    assert svc.model is not None
+    assert turn.llm_messages is not None
+    async for delta in svc.model.stream(turn.llm_messages, generation):
+        yield delta
+
+
+async def finish(svc: ChatServices, turn: Turn, generation: Generation) -> repo.Message:
+    uses_prompt = turn.llm_messages is not None
+    values = {
+        "status": "complete",
+        "content": "".join(generation.text),
+        "citations": turn.citations,
+        "model": turn.model_name,
+        "response_id": generation.response_id,
+        "prompt_name": PROMPT[0] if uses_prompt else None,
+        "prompt_version": PROMPT[1] if uses_prompt else None,
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.completion_tokens,
+        "latency_ms": round((time.perf_counter() - turn.started) * 1000),
+        "retrieval_trace": turn.trace,
+        "metadata": turn.metadata,
+    }
+    async with svc.db.transaction(turn.caller.ctx) as session:
+        return await repo.update_message(session, turn.caller.ctx.tenant_id, turn.answer_id, values)
+
+
+async def fail(svc: ChatServices, turn: Turn, error: AppError) -> repo.Message:
+    values = {
+        "status": "failed",
+        "error": error.message,
+        "model": turn.model_name,
+        "prompt_name": PROMPT[0],
+        "prompt_version": PROMPT[1],
+        "latency_ms": round((time.perf_counter() - turn.started) * 1000),
+        "retrieval_trace": turn.trace,
+        "citations": turn.citations,
+    }
+    async with svc.db.transaction(turn.caller.ctx) as session:
+        return await repo.update_message(session, turn.caller.ctx.tenant_id, turn.answer_id, values)

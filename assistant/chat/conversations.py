@@ -1,0 +1,140 @@
+"""Conversations: a user works with their own; an ADMIN may read (never change) another
+user's, and each such read is audited."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
+from assistant.auth.service import user_id_of
+from assistant.chat import placeholders
+from assistant.chat import repository as repo
+from assistant.db.session import Role
+from assistant.errors import NotFound, Unprocessable
+from assistant.pii.keyring import KeyRing
+from assistant.search import Caller
+
+MAX_TITLE = 200
+STATUSES = ("active", "archived")
+READ_OTHERS = "conversation.read_other"
+
+
+def encode_cursor(conversation: repo.Conversation) -> str:
+    raw = f"{conversation.sort_key.isoformat()}|{conversation.conversation_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        when, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(when), UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Unprocessable("the cursor is not one this API gave out") from None
+
+
+def clean_title(title: str | None) -> str | None:
+    if title is None:
+        return None
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE:
+        raise Unprocessable(f"a title has at most {MAX_TITLE} characters")
+    return title or None
+
+
+async def readable(
+    session: AsyncSession, caller: Caller, conversation_id: UUID, meta: RequestMeta
+) -> repo.Conversation:
+    """Own conversations; another user's only for an ADMIN, with an audit row."""
+    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id)
+    if conversation is None:
+        raise NotFound("no such conversation")
+    if conversation.user_id != caller.ctx.user_id:
+        if caller.ctx.role is not Role.ADMIN:
+            raise NotFound("no such conversation")
+        await record(
+            session,
+            caller.ctx,
+            AuditEvent(
+                action=READ_OTHERS,
+                outcome=Outcome.ALLOWED,
+                object_type="conversation",
+                object_id=str(conversation_id),
+                purpose="admin review",
+            ),
+            meta,
+        )
+    return conversation
+
+
+async def own(session: AsyncSession, caller: Caller, conversation_id: UUID) -> repo.Conversation:
+    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id)
+    if conversation is None or conversation.user_id != caller.ctx.user_id:
+        raise NotFound("no such conversation")
+    return conversation
+
+
+async def create(session: AsyncSession, caller: Caller, title: str | None) -> repo.Conversation:
+    return await repo.create(session, caller.ctx.tenant_id, user_id_of(caller), clean_title(title))
+
+
+async def change(
+    session: AsyncSession, caller: Caller, conversation_id: UUID, values: dict[str, Any]
+) -> repo.Conversation:
+    await own(session, caller, conversation_id)
+    if "title" in values:
+        values["title"] = clean_title(values["title"])
+    if values.get("status") not in (None, *STATUSES):
+        raise Unprocessable("status is active or archived")
+    updated = await repo.update_fields(session, caller.ctx.tenant_id, conversation_id, values)
+    if updated is None:
+        raise NotFound("no such conversation")
+    return updated
+
+
+async def delete(session: AsyncSession, caller: Caller, conversation_id: UUID) -> None:
+    await own(session, caller, conversation_id)
+    await repo.remove(session, caller.ctx.tenant_id, conversation_id)
+
+
+async def message_view(
+    session: AsyncSession,
+    ring: KeyRing,
+    caller: Caller,
+    message: repo.Message,
+    meta: RequestMeta,
+) -> dict[str, Any]:
+    """A message as this caller may see it: placeholders rendered (and audited) afresh."""
+    view: dict[str, Any] = {
+        "id": str(message.message_id),
+        "conversation_id": str(message.conversation_id),
+        "role": message.role,
+        "status": message.status,
+        "content": await placeholders.render(session, ring, caller, message.content, meta),
+        "error": message.error,
+        "citations": message.citations,
+        "created_at": message.created_at.isoformat(),
+    }
+    if message.role == "assistant":
+        view |= {
+            "model": message.model,
+            "response_id": message.response_id,
+            "prompt": (
+                {"name": message.prompt_name, "version": message.prompt_version}
+                if message.prompt_name
+                else None
+            ),
+            "usage": {
+                "prompt_tokens": message.prompt_tokens,
+                "completion_tokens": message.completion_tokens,
+            },
+            "latency_ms": message.latency_ms,
+            "retrieval": message.retrieval_trace,
+            "estimate": message.metadata.get("estimate"),
+        }
+    return view

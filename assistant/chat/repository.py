@@ -1,0 +1,243 @@
+"""SQL for conversations and messages. RLS limits every statement to the caller's own rows
+(ADMIN may also read others'); the tenant is named explicitly as well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.db import tables as t
+
+c = t.assistant_conversations
+m = t.assistant_messages
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    conversation_id: UUID
+    user_id: UUID
+    title: str | None
+    status: str
+    last_message_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def sort_key(self) -> datetime:
+        return self.last_message_at or self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    message_id: UUID
+    conversation_id: UUID
+    user_id: UUID
+    role: str
+    status: str
+    content: str
+    error: str | None
+    citations: list[dict[str, Any]]
+    model: str | None
+    response_id: str | None
+    prompt_name: str | None
+    prompt_version: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_ms: int | None
+    retrieval_trace: dict[str, Any] | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+_CONVERSATION = (
+    c.c.conversation_id,
+    c.c.user_id,
+    c.c.title,
+    c.c.status,
+    c.c.last_message_at,
+    c.c.created_at,
+    c.c.updated_at,
+)
+_MESSAGE = tuple(m.c[name] for name in Message.__slots__)
+_ACTIVITY = func.coalesce(c.c.last_message_at, c.c.created_at)
+
+
+async def create(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, title: str | None
+) -> Conversation:
+    row = (
+        await session.execute(
+            insert(c)
+            .values(tenant_id=tenant_id, user_id=user_id, title=title)
+            .returning(*_CONVERSATION)
+        )
+    ).one()
+    return Conversation(*row)
+
+
+async def get(session: AsyncSession, tenant_id: UUID, conversation_id: UUID) -> Conversation | None:
+    row = (
+        await session.execute(
+            select(*_CONVERSATION).where(
+                c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id
+            )
+        )
+    ).first()
+    return Conversation(*row) if row else None
+
+
+async def list_for_user(
+    session: AsyncSession,
+    tenant_id: UUID,
+    user_id: UUID,
+    limit: int,
+    status: str | None,
+    before: tuple[datetime, UUID] | None,
+) -> list[Conversation]:
+    """Newest activity first; `before` is the keyset cursor (activity time, id)."""
+    query = select(*_CONVERSATION).where(c.c.tenant_id == tenant_id, c.c.user_id == user_id)
+    if status:
+        query = query.where(c.c.status == status)
+    if before:
+        query = query.where(tuple_(_ACTIVITY, c.c.conversation_id) < tuple_(*before))
+    query = query.order_by(_ACTIVITY.desc(), c.c.conversation_id.desc()).limit(limit)
+    return [Conversation(*row) for row in await session.execute(query)]
+
+
+async def update_fields(
+    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, values: dict[str, Any]
+) -> Conversation | None:
+    row = (
+        await session.execute(
+            update(c)
+            .where(c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id)
+            .values(**values, updated_at=func.now())
+            .returning(*_CONVERSATION)
+        )
+    ).first()
+    return Conversation(*row) if row else None
+
+
+async def remove(session: AsyncSession, tenant_id: UUID, conversation_id: UUID) -> bool:
+    result = await session.execute(
+        delete(c).where(c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def add_message(
+    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, values: dict[str, Any]
+) -> Message:
+    row = (
+        await session.execute(
+            insert(m)
+            # clock_timestamp, not now(): a question and its answer, written in one
+            # transaction, must still sort in the order they were written.
+            .values(
+                tenant_id=tenant_id,
+                conversation_id=conversation_id,
+                created_at=func.clock_timestamp(),
+                **values,
+            )
+            .returning(*_MESSAGE)
+        )
+    ).one()
+    await session.execute(
+        update(c)
+        .where(c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id)
+        .values(last_message_at=func.now(), updated_at=func.now())
+    )
+    return Message(*row)
+
+
+async def update_message(
+    session: AsyncSession, tenant_id: UUID, message_id: UUID, values: dict[str, Any]
+) -> Message:
+    row = (
+        await session.execute(
+            update(m)
+            .where(m.c.tenant_id == tenant_id, m.c.message_id == message_id)
+            .values(**values)
+            .returning(*_MESSAGE)
+        )
+    ).one()
+    return Message(*row)
+
+
+async def messages(
+    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, limit: int | None = None
+) -> list[Message]:
+    """Oldest first; with `limit`, the latest `limit` of them (still oldest first)."""
+    query = select(*_MESSAGE).where(
+        m.c.tenant_id == tenant_id, m.c.conversation_id == conversation_id
+    )
+    if limit is None:
+        rows = await session.execute(query.order_by(m.c.created_at, m.c.message_id))
+        return [Message(*row) for row in rows]
+    rows = await session.execute(
+        query.order_by(m.c.created_at.desc(), m.c.message_id.desc()).limit(limit)
+    )
+    return [Message(*row) for row in reversed(list(rows))]
+
+
+async def ro_id_by_number(session: AsyncSession, tenant_id: UUID, ro_number: str) -> UUID | None:
+    row = (
+        await session.execute(
+            select(t.repair_orders.c.ro_id).where(
+                t.repair_orders.c.tenant_id == tenant_id,
+                t.repair_orders.c.ro_number == ro_number,
+            )
+        )
+    ).first()
+    return UUID(str(row[0])) if row else None
+
+
+async def latest_ro_number_for_vehicle(
+    session: AsyncSession, tenant_id: UUID, vin_bidx: bytes | None, plate_bidx: bytes | None
+) -> str | None:
+    r = t.repair_orders
+    keys = [k for k in (vin_bidx, plate_bidx) if k]
+    if not keys:
+        return None
+    condition = r.c.vin_bidx.in_(keys) | r.c.plate_bidx.in_(keys)
+    row = (
+        await session.execute(
+            select(r.c.ro_number)
+            .where(r.c.tenant_id == tenant_id, condition)
+            .order_by(r.c.ro_open_date.desc().nulls_last())
+            .limit(1)
+        )
+    ).first()
+    return str(row[0]) if row else None
+
+
+async def vehicle_keys(
+    session: AsyncSession, tenant_id: UUID, ro_numbers: list[str]
+) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The VIN and plate blind indexes of these ROs: "the vehicle of RO 48211"."""
+    r = t.repair_orders
+    if not ro_numbers:
+        return (), ()
+    rows = (
+        await session.execute(
+            select(r.c.vin_bidx, r.c.plate_bidx).where(
+                r.c.tenant_id == tenant_id, r.c.ro_number.in_(ro_numbers)
+            )
+        )
+    ).all()
+    return (
+        tuple(bytes(v) for v, _ in rows if v),
+        tuple(bytes(p) for _, p in rows if p),
+    )
+
+
+async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
+    row = (
+        await session.execute(select(t.tenants.c.name).where(t.tenants.c.tenant_id == tenant_id))
+    ).first()
+    return str(row[0]) if row else "this shop"

@@ -1,0 +1,57 @@
+"""Errors a client can cause, each carrying the HTTP status it maps to.
+
+Domain code raises these (or the older domain errors mapped in `assistant.api.errors`);
+the API turns them into one JSON shape. Messages are shown to the client, so they never
+name another shop's or user's objects or hold PII.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    """Also what another shop's or user's object looks like: it exists for nobody else."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(AppError):
+    status = 422
+    code = "unprocessable"
+
+
+class UpstreamFailed(AppError):
+    status = 502
+    code = "model_failed"
+
+
+class UpstreamTimeout(AppError):
+    status = 504
+    code = "model_timeout"

@@ -1,0 +1,1 @@
+"""Reading one repair order, with its customer PII shown or withheld by the caller's role."""
