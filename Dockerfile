@@ -19,7 +19,9 @@ COPY --from=model /models /app/models
 ENV RO_ASSISTANT_MIGRATIONS_DIR=/app/migrations \
     RO_ASSISTANT_DATA_DIR=/app/.data \
     RO_ASSISTANT_MODEL_DIR=/app/models \
+    RO_ASSISTANT_PROMPTS_DIR=/app/prompts \
     HF_HUB_OFFLINE=1
-RUN useradd --system --uid 10001 ro-assistant
+RUN useradd --system --uid 10001 ro-assistant \
+ && mkdir -p /var/lib/ro-assistant && chown 10001 /var/lib/ro-assistant
 USER 10001
 EXPOSE 8000

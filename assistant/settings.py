@@ -31,6 +31,7 @@ class Settings:
     embedding_model: str | None = None
     embedding_base_url: str | None = None
     model_dir: Path | None = None
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
     token_secret: str | None = field(default=None, repr=False)
     token_ttl_s: int = 900
     llm_model: str | None = None
@@ -74,6 +75,7 @@ class Settings:
             embedding_model=env.get("RO_ASSISTANT_EMBEDDING_MODEL") or None,
             embedding_base_url=env.get("RO_ASSISTANT_EMBEDDING_BASE_URL") or None,
             model_dir=_path(env.get("RO_ASSISTANT_MODEL_DIR")),
+            prompts_dir=_path(env.get("RO_ASSISTANT_PROMPTS_DIR")) or PROJECT_ROOT / "prompts",
             token_secret=env.get("RO_ASSISTANT_TOKEN_SECRET") or None,
             token_ttl_s=_number(env, "RO_ASSISTANT_TOKEN_TTL_SECONDS", 900, int),
             llm_model=env.get("RO_ASSISTANT_LLM_MODEL") or None,
@@ -104,7 +106,8 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: type[T]) -> T:
     try:
         value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, not {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
     return value

@@ -8,6 +8,7 @@ request id. Messages never echo request values, which can hold PII.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,10 @@ from retrieval.search import FilterError
 
 log = get_logger("assistant.api")
 
+# A fixed message where the domain's own could echo what was looked up.
+_FIXED_DETAIL: dict[type[Exception], str] = {
+    VehicleNotFound: "no such vehicle in this shop's records"
+}
 _DOMAIN: dict[type[Exception], tuple[int, str]] = {
     VehicleNotFound: (404, "not_found"),
     EstimateError: (422, "unprocessable"),
@@ -49,9 +54,13 @@ _HTTP_CODES = {
 }
 
 
-def _request_id(request: Request[Any, Any, Any]) -> str | None:
-    value = request.scope.get("state", {}).get("request_id")
-    return str(value) if value else None
+def _request_id(request: Request[Any, Any, Any]) -> str:
+    """The request's id; routing errors (404, 405) happen before the request-context
+    middleware runs, so they get one here."""
+    state = request.scope.setdefault("state", {})
+    if not state.get("request_id"):
+        state["request_id"] = uuid.uuid4().hex
+    return str(state["request_id"])
 
 
 def error_response(
@@ -62,9 +71,13 @@ def error_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {"error": code, "detail": detail, "request_id": _request_id(request)}
+    request_id = _request_id(request)
+    body: dict[str, Any] = {"error": code, "detail": detail, "request_id": request_id}
     return Response(
-        body | (extra or {}), status_code=status, media_type=MediaType.JSON, headers=headers
+        body | (extra or {}),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=(headers or {}) | {"x-request-id": request_id},
     )
 
 
@@ -75,7 +88,7 @@ def app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[s
 def domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     for kind, (status, code) in _DOMAIN.items():
         if isinstance(exc, kind):
-            return error_response(request, status, code, str(exc))
+            return error_response(request, status, code, _FIXED_DETAIL.get(kind, str(exc)))
     return internal_error(request, exc)
 
 

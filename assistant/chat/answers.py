@@ -231,7 +231,7 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
             turn.citations = [_citation(h) for h in quoted[: extractive.MAX_RECORDS]]
             turn.model_name = extractive.MODEL_NAME
             return turn
-        system, user = prompts.load(*PROMPT).render(
+        system, user = prompts.load(*PROMPT, directory=settings.prompts_dir).render(
             shop_name=await repo.shop_name(session, tenant),
             context=turn.packed.text or "(no records found)",
             question=stored,

@@ -11,7 +11,7 @@ from string import Template
 
 from assistant.settings import PROJECT_ROOT
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"  # RO_ASSISTANT_PROMPTS_DIR overrides it
 
 
 class PromptError(ValueError):

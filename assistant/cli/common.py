@@ -22,12 +22,13 @@ from assistant.db.session import Database
 from assistant.pii import keyring
 from assistant.pii.keyring import KeyRing, KeyRingError
 from assistant.pii.reveal import InvalidRevealRequest
-from assistant.settings import Settings
+from assistant.settings import Settings, SettingsError
 from assistant.tenants.passwords import WeakPassword
 from assistant.tenants.service import TenantError
 
 EXPECTED_ERRORS = (
     ConfigError,
+    SettingsError,
     DatabaseUnreachable,
     embedded.EmbeddedError,
     migrate.MigrationError,

@@ -11,7 +11,7 @@ import copy
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -58,7 +58,7 @@ class Shops:
 @pytest.fixture(scope="module")
 async def shops(
     make_database: Callable[[], DatabaseUrls], settings: Settings, tmp_path_factory: Any
-) -> AsyncIterator[Shops]:
+) -> Shops:
     urls = make_database()
     migrate.migrate(urls.owner_url, settings.migrations_dir, echo=lambda _: None)
     ring = KeyRing.generate()
@@ -145,7 +145,7 @@ async def test_injection_changes_nothing(
     assert "77001" not in sent.replace("ro 77001", "")  # only the user's own words name it
     assert helpers.leaked(shops.values, tech_bodies) == []
     assert "phone [redacted], email [redacted]" in tech_answer
-    assert "RO 77001 customer: [unknown] [unknown]" in tech_answer
+    assert "RO 77001 customer: [redacted] [redacted]" in tech_answer  # learns nothing
     # The admin of shop A sees shop A's customer, never shop B's.
     b_values = [v.lower() for v in pii_values(CUSTOMER_B) if len(v) >= 6]
     assert helpers.leaked(b_values, admin_bodies) == []

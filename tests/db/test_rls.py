@@ -239,3 +239,23 @@ def test_partitions_are_reachable_only_through_their_parent(migrated: DatabaseUr
             != (False,)
         ]
     assert granted == []
+
+
+def test_only_an_admin_writes_users_and_the_shop(migrated: DatabaseUrls, shops: Shops) -> None:
+    a = shops.a
+    with app_conn(migrated.app_url) as conn:
+        for role in ("TECH", "PII_APPROVED"):
+            set_context(conn, a.tenant_id, role, a.tech_id)
+            assert outcome(conn, sql.SQL("SELECT 1 FROM app.users")) == 2
+            assert outcome(conn, sql.SQL("UPDATE app.users SET role = 'ADMIN'")) == 0
+            assert outcome(conn, sql.SQL("UPDATE app.tenants SET name = 'mine'")) == 0
+            row = {
+                "tenant_id": str(a.tenant_id),
+                "email": f"x-{role.lower()}@a.example",
+                "pass_hash": "x",
+                "role": "ADMIN",
+            }
+            assert outcome_insert(conn, "users", row) == INSUFFICIENT_PRIVILEGE
+        set_context(conn, a.tenant_id, "ADMIN", a.admin_id)
+        assert outcome(conn, sql.SQL("UPDATE app.users SET is_active = true")) == 2
+        conn.rollback()

@@ -1,0 +1,1 @@
+"""Chat domain pieces that need no database."""
