@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from assistant.errors import AppError
-from assistant.estimates.service import EstimateError, VehicleNotFound
+from assistant.estimates.drafts import EstimateError, VehicleNotFound
 from assistant.logging import get_logger
 from assistant.pii.reveal import InvalidRevealRequest
 from assistant.tenants.passwords import WeakPassword

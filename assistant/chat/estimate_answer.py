@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant.estimates.service import EstimateError, EstimateRequest, draft_estimate
+from assistant.estimates.drafts import EstimateError, EstimateRequest
+from assistant.estimates.service import draft_estimate
 from assistant.pii.keyring import KeyRing
 from assistant.search import Caller
 from retrieval import understanding

@@ -13,9 +13,8 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import anyio
@@ -23,7 +22,17 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.estimates import repository as repo
-from assistant.estimates.repository import HistoryLine, LaborRow, LineRef, PartRow, Window
+from assistant.estimates.drafts import (
+    Citation,
+    EstimateDraft,
+    EstimateError,
+    EstimateRequest,
+    LaborEstimate,
+    PartEstimate,
+    VehicleNotFound,
+    VehicleUsed,
+)
+from assistant.estimates.repository import LaborRow, LineRef, PartRow, Window
 from assistant.pii import blind_index
 from assistant.pii.keyring import KeyRing
 from retrieval import query
@@ -43,100 +52,6 @@ RATE_PLACES = Decimal("0.00001")
 ZERO = Decimal("0.00")
 NO_MATCH = "no completed lines for this work on similar vehicles"
 _Row = TypeVar("_Row", LaborRow, PartRow)
-
-
-@dataclass(frozen=True, slots=True)
-class EstimateRequest:
-    work: str
-    year: int | None = None
-    make: str | None = None
-    model: str | None = None
-    ro_number: str | None = None
-    vin: str | None = dataclasses.field(default=None, repr=False)
-
-
-class EstimateError(ValueError):
-    """The request cannot be estimated as given (HTTP 422)."""
-
-
-class VehicleNotFound(EstimateError):
-    """The RO number or VIN is not in this shop (HTTP 404)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    ro_id: UUID
-    ro_number: str
-    line_letter: str
-    date: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class LaborEstimate:
-    operation: str | None
-    description: str | None
-    hours: Decimal
-    amount: Decimal
-    hours_range: tuple[Decimal, Decimal]
-    amount_range: tuple[Decimal, Decimal]
-    samples: int
-    citations: tuple[Citation, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PartEstimate:
-    """`alternative` marks a part number another, more used one does the same job as (same
-    description, e.g. another brand's pads): listed for the advisor, not added to the total."""
-
-    part_number: str | None
-    description: str | None
-    quantity: Decimal
-    unit_price: Decimal
-    total: Decimal
-    price_range: tuple[Decimal, Decimal]
-    samples: int
-    alternative: bool
-    citations: tuple[Citation, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleUsed:
-    year: int | None
-    make: str
-    model: str
-    identified_by: str  # "ro_number", "vin" or "request"
-
-
-@dataclass(frozen=True, slots=True)
-class EstimateDraft:
-    vehicle: VehicleUsed
-    matched_years: tuple[int, int] | None
-    labor: tuple[LaborEstimate, ...]
-    parts: tuple[PartEstimate, ...]
-    subtotal_labor: Decimal
-    subtotal_parts: Decimal
-    tax_rate: Decimal
-    tax: Decimal
-    total: Decimal
-    related_history: tuple[HistoryLine, ...]
-    notes: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        plain = _plain(self)
-        assert isinstance(plain, dict)
-        return plain
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 async def draft_estimate(

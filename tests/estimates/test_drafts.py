@@ -15,16 +15,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db.session import Database, DbContext, Role
-from assistant.estimates.service import (
-    NO_MATCH,
+from assistant.estimates.drafts import (
     Citation,
     EstimateDraft,
     EstimateError,
     EstimateRequest,
     VehicleNotFound,
     VehicleUsed,
-    draft_estimate,
 )
+from assistant.estimates.service import NO_MATCH, draft_estimate
 from assistant.pii import keyring, vault
 from assistant.pii.keyring import KeyRing
 from assistant.tenants.service import find_tenant

@@ -12,7 +12,8 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.errors import Unprocessable
-from assistant.estimates.service import EstimateRequest, draft_estimate
+from assistant.estimates.drafts import EstimateRequest
+from assistant.estimates.service import draft_estimate
 from assistant.search import Caller
 
 
