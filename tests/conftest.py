@@ -7,7 +7,9 @@ production.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -45,7 +47,14 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings.from_env()
+    """The environment's settings, with a throwaway key ring and token secret: tests never
+    depend on (or write) the developer's own."""
+    return dataclasses.replace(
+        Settings.from_env(),
+        keyring_json=KeyRing.generate().to_json(),
+        keyring_file=None,
+        token_secret=secrets.token_urlsafe(32),
+    )
 
 
 @pytest.fixture(scope="session")
