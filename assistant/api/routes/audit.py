@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
@@ -48,12 +48,12 @@ class AuditController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         admin: NamedDependency[Caller],
-        actor: UUID | None = None,
+        actor: FromQuery[UUID | None] = None,
         action: Annotated[str | None, Parameter(max_length=100)] = None,
-        ro_id: UUID | None = None,
-        outcome: Literal["allowed", "denied"] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        ro_id: FromQuery[UUID | None] = None,
+        outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
         after_seq: Annotated[int, Parameter(ge=0)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
@@ -69,13 +69,13 @@ class AuditController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         admin: NamedDependency[Caller],
-        format: Literal["csv", "jsonl"] = "jsonl",
-        actor: UUID | None = None,
+        format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
+        actor: FromQuery[UUID | None] = None,
         action: Annotated[str | None, Parameter(max_length=100)] = None,
-        ro_id: UUID | None = None,
-        outcome: Literal["allowed", "denied"] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        ro_id: FromQuery[UUID | None] = None,
+        outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
     ) -> Response[str]:
         flt = _filter(actor, action, ro_id, outcome, since, until)
         items = await audit.rows(db_session, flt, limit=EXPORT_LIMIT)

@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 from litestar import post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from assistant.auth import service as auth
 
@@ -24,7 +25,7 @@ class TokenResponse(msgspec.Struct):
 
 
 @post("/api/v1/auth/token", status_code=200, tags=["auth"])
-async def issue_token(data: TokenRequest, state: State) -> TokenResponse:
+async def issue_token(data: JSONBody[TokenRequest], state: State) -> TokenResponse:
     """A short-lived bearer token. Role and shop are read from the user record on every
     request, so a disabled account or a changed role takes effect at once."""
     issued = await auth.login(

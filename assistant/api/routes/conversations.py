@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
@@ -77,7 +77,7 @@ class ConversationController(Controller):
         caller: NamedDependency[Caller],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-        status: Literal["active", "archived"] | None = None,
+        status: FromQuery[Literal["active", "archived"] | None] = None,
     ) -> ConversationPage:
         before = service.decode_cursor(cursor) if cursor else None
         rows = await repo.list_for_user(
@@ -95,7 +95,7 @@ class ConversationController(Controller):
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
         meta: NamedDependency[RequestMeta],
-        conversation_id: UUID,
+        conversation_id: FromPath[UUID],
     ) -> ConversationOut:
         return out(await service.readable(db_session, caller, conversation_id, meta))
 
@@ -104,7 +104,7 @@ class ConversationController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
-        conversation_id: UUID,
+        conversation_id: FromPath[UUID],
         data: JSONBody[ConversationPatch],
     ) -> ConversationOut:
         values: dict[str, Any] = {
@@ -119,6 +119,6 @@ class ConversationController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
-        conversation_id: UUID,
+        conversation_id: FromPath[UUID],
     ) -> None:
         await service.delete(db_session, caller, conversation_id)

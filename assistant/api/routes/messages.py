@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +53,7 @@ class MessageController(Controller):
         caller: NamedDependency[Caller],
         meta: NamedDependency[RequestMeta],
         state: State,
-        conversation_id: UUID,
+        conversation_id: FromPath[UUID],
     ) -> list[dict[str, Any]]:
         await service.readable(db_session, caller, conversation_id, meta)
         rows = await repo.messages(
@@ -68,7 +68,7 @@ class MessageController(Controller):
         state: State,
         caller: NamedDependency[Caller],
         meta: NamedDependency[RequestMeta],
-        conversation_id: UUID,
+        conversation_id: FromPath[UUID],
         data: JSONBody[MessageIn],
     ) -> Response[Any]:
         """Runs without the request transaction: the question is committed before the model

@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
@@ -24,7 +24,7 @@ async def read_repair_order(
     caller: NamedDependency[Caller],
     meta: NamedDependency[RequestMeta],
     state: State,
-    ro_id: UUID,
+    ro_id: FromPath[UUID],
     purpose: Annotated[str | None, Parameter(min_length=1, max_length=MAX_PURPOSE)] = None,
 ) -> dict[str, Any]:
     return await service.read(db_session, state.ring, caller, ro_id, purpose, meta)

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,7 +85,7 @@ class UserController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         admin: NamedDependency[Caller],
-        user_id: UUID,
+        user_id: FromPath[UUID],
         data: JSONBody[UserPatch],
     ) -> UserOut:
         values: dict[str, object] = {}
