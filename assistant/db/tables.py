@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     FetchedValue,
     Integer,
+    SmallInteger,
     LargeBinary,
     MetaData,
     Numeric,
@@ -191,6 +192,16 @@ ro_chunks = Table(
     Column("embedding_model", Text, nullable=False),
     Column("token_count", Integer, nullable=False),
     _created(),
+)
+
+ro_chunk_terms = Table(
+    "ro_chunk_terms",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("chunk_id", Uuid, primary_key=True),
+    Column("tf", SmallInteger, nullable=False),
+    Column("dl", Integer, nullable=False),
 )
 
 assistant_conversations = Table(
