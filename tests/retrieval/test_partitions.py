@@ -109,6 +109,7 @@ async def explain(db: Database, shop: Tenant, path: str) -> str:
     params: dict[str, Any] = {"tenant": shop.tenant_id, "q": [0.05] * 384, "n": K}
     sql = vector_sql(path, Filters(), params)
     async with db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.TECH)) as s:
+        await search.apply_planner_settings(s, path, K)  # as the service runs it
         rows = await s.execute(text("EXPLAIN " + sql).bindparams(search._VECTOR), params)
         return "\n".join(r[0] for r in rows)
 
