@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy.exc
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -29,10 +30,16 @@ log = get_logger("assistant.api")
 
 # A fixed message where the domain's own could echo what was looked up.
 _FIXED_DETAIL: dict[type[Exception], str] = {
-    VehicleNotFound: "no such vehicle in this shop's records"
+    VehicleNotFound: "no such vehicle in this shop's records",
+    # PostgreSQL's "data exception" class: a value it cannot hold, such as a NUL character
+    # in text or a number beyond bigint. Its own message quotes SQL, so it is not shown.
+    sqlalchemy.exc.DataError: (
+        "a value in the request cannot be stored (a NUL character, or a number out of range)"
+    ),
 }
 _DOMAIN: dict[type[Exception], tuple[int, str]] = {
     VehicleNotFound: (404, "not_found"),
+    sqlalchemy.exc.DataError: (400, "bad_request"),
     EstimateError: (422, "unprocessable"),
     InvalidRevealRequest: (422, "unprocessable"),
     QuestionError: (422, "unprocessable"),

@@ -32,6 +32,9 @@ async def test_bad_requests_are_clear_4xx(client: AsyncTestClient[Litestar]) -> 
         ("GET", "/api/v1/nothing-here", {}, 404),
         ("PUT", "/api/v1/conversations", {}, 405),
         ("POST", "/api/v1/auth/token", {"json": {"email": "a@b.c"}}, 422),
+        ("POST", "/api/v1/auth/token", {"json": {"email": "a\x00@b.c", "password": "x"}}, 400),
+        ("POST", "/api/v1/conversations", {"json": {"title": "nul \x00 here"}}, 400),
+        ("GET", "/api/v1/conversations?cursor=" + "A" * 199, {}, 422),
     ]
     for method, path, kwargs, status in cases:
         response = await client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
