@@ -17,6 +17,9 @@ CREATE TABLE app.ro_chunk_terms (
     ON DELETE CASCADE
 );
 
+-- Deleting a chunk finds its postings by this index, not by a scan of the shop's.
+CREATE INDEX ro_chunk_terms_chunk ON app.ro_chunk_terms (tenant_id, chunk_id);
+
 ALTER TABLE app.ro_chunk_terms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.ro_chunk_terms FORCE ROW LEVEL SECURITY;
 CREATE POLICY ro_chunk_terms_select ON app.ro_chunk_terms

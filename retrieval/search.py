@@ -338,7 +338,8 @@ async def _english(
         # The mean length of the chunks that hold the question's terms stands in for the
         # shop's: close enough for length normalisation, and free.
         " len AS (SELECT greatest(avg(dl), 1)::float8 AS avgdl FROM p)"
-        " SELECT p.chunk_id, sum(ln(1 + (CAST(:docs AS float8) - df.df + 0.5) / (df.df + 0.5))"
+        " SELECT p.chunk_id, sum(ln(1 + (greatest(CAST(:docs AS float8), df.df) - df.df + 0.5)"
+        "  / (df.df + 0.5))"
         "  * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.dl / len.avgdl))) AS score"
         " FROM p JOIN df USING (term) CROSS JOIN len"
         " GROUP BY p.chunk_id ORDER BY score DESC LIMIT :n"
@@ -351,14 +352,15 @@ async def _codes(
     session: AsyncSession, tenant_id: UUID, question: ParsedQuestion, filters: Filters, n: int
 ) -> list[tuple[UUID, float]]:
     """Trouble codes, part numbers, op codes and RO numbers, matched exactly: the parser
-    keeps such tokens whole and unstemmed, so the same posting list serves them; a chunk's
-    rank is the share of the question's codes it holds."""
+    keeps such tokens whole, and they are looked up with the posting list's own ('english')
+    configuration; a chunk's rank is the share of the question's code lexemes it holds."""
     if not question.code_tokens:
         return []
     params: dict[str, Any] = {"tenant": tenant_id, "n": n, "codes": " ".join(question.code_tokens)}
     allowed, only_allowed = _allowed_chunks(filters, params)
     sql = (
-        "WITH codes AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('simple', :codes))),"  # noqa: S608 - fixed fragments, bound values
+        "WITH codes AS (SELECT DISTINCT lexeme AS term"  # noqa: S608 - fixed fragments, bound values
+        " FROM unnest(to_tsvector('english', :codes))),"
         + allowed
         + " hits AS (SELECT t.chunk_id FROM app.ro_chunk_terms t"
         "  WHERE t.tenant_id = :tenant AND t.term IN (SELECT term FROM codes)"
@@ -376,8 +378,8 @@ async def _text(
     """English BM25 (scaled to 0-1), with an exact code match ranked above any prose match."""
     prose = await _english(session, tenant_id, question, filters, n)
     codes = dict(await _codes(session, tenant_id, question, filters, n))
-    best = max((score for _, score in prose), default=1.0) or 1.0
-    scores = {chunk: score / best for chunk, score in prose}
+    best = max((score for _, score in prose), default=0.0)
+    scores = {chunk: score / best if best > 0 else 0.0 for chunk, score in prose}
     for chunk, rank in codes.items():
         scores[chunk] = scores.get(chunk, 0.0) + 1.0 + rank
     return sorted(scores.items(), key=lambda item: -item[1])[:n]

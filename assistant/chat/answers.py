@@ -91,7 +91,7 @@ def check_question(content: str) -> query.ParsedQuestion:
 async def own_conversation(
     session: AsyncSession, caller: Caller, conversation_id: UUID
 ) -> repo.Conversation:
-    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id)
+    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id, lock=True)
     if conversation is None or conversation.user_id != caller.ctx.user_id:
         raise NotFound("no such conversation")
     return conversation
@@ -108,6 +108,8 @@ async def _stored_question(
         (parsed.vins, PiiKind.VIN, "vin", blind_index.vin_index),
         (parsed.plates, PiiKind.LICENSE_PLATE, "license_plate", blind_index.plate_index),
     ):
+        if len(values) != 1:
+            continue  # with several, which marker is which is not known: keep the markers
         for value in values:
             key = index(ring, tenant, value)
             vin_key, plate_key = (key, None) if field_name == "vin" else (None, key)
@@ -267,11 +269,25 @@ async def generate(svc: ChatServices, turn: Turn, generation: Generation) -> Asy
         yield delta
 
 
+GONE = "the conversation was deleted while the answer was being written"
+
+
+async def _update(svc: ChatServices, turn: Turn, values: dict[str, Any]) -> repo.Message:
+    async with svc.db.transaction(turn.caller.ctx) as session:
+        message = await repo.update_message(
+            session, turn.caller.ctx.tenant_id, turn.answer_id, values
+        )
+    if message is None:
+        raise NotFound(GONE)
+    return message
+
+
 async def finish(svc: ChatServices, turn: Turn, generation: Generation) -> repo.Message:
     uses_prompt = turn.llm_messages is not None
     values = {
         "status": "complete",
-        "content": "".join(generation.text),
+        # PostgreSQL text cannot hold NUL, whatever a model sends.
+        "content": "".join(generation.text).replace("\x00", ""),
         "citations": turn.citations,
         "model": turn.model_name,
         "response_id": generation.response_id,
@@ -283,8 +299,7 @@ async def finish(svc: ChatServices, turn: Turn, generation: Generation) -> repo.
         "retrieval_trace": turn.trace,
         "metadata": turn.metadata,
     }
-    async with svc.db.transaction(turn.caller.ctx) as session:
-        return await repo.update_message(session, turn.caller.ctx.tenant_id, turn.answer_id, values)
+    return await _update(svc, turn, values)
 
 
 async def fail(svc: ChatServices, turn: Turn, error: AppError) -> repo.Message:
@@ -298,5 +313,4 @@ async def fail(svc: ChatServices, turn: Turn, error: AppError) -> repo.Message:
         "retrieval_trace": turn.trace,
         "citations": turn.citations,
     }
-    async with svc.db.transaction(turn.caller.ctx) as session:
-        return await repo.update_message(session, turn.caller.ctx.tenant_id, turn.answer_id, values)
+    return await _update(svc, turn, values)

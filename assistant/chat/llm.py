@@ -59,15 +59,18 @@ class ChatModel:
                 stream=True,
                 stream_options={"include_usage": True},
             )
-            async for chunk in stream:
-                generation.response_id = generation.response_id or chunk.id
-                if chunk.usage:
-                    generation.prompt_tokens = chunk.usage.prompt_tokens
-                    generation.completion_tokens = chunk.usage.completion_tokens
-                for choice in chunk.choices:
-                    if choice.delta.content:
-                        generation.text.append(choice.delta.content)
-                        yield choice.delta.content
+            try:
+                async for chunk in stream:
+                    generation.response_id = generation.response_id or chunk.id
+                    if chunk.usage:
+                        generation.prompt_tokens = chunk.usage.prompt_tokens
+                        generation.completion_tokens = chunk.usage.completion_tokens
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            generation.text.append(choice.delta.content)
+                            yield choice.delta.content
+            finally:
+                await stream.close()  # a client that left stops the model too
         except openai.APITimeoutError:
             raise UpstreamTimeout(
                 f"the model did not answer within {self.timeout_s:g} s; try again"

@@ -80,14 +80,15 @@ async def create(
     return Conversation(*row)
 
 
-async def get(session: AsyncSession, tenant_id: UUID, conversation_id: UUID) -> Conversation | None:
-    row = (
-        await session.execute(
-            select(*_CONVERSATION).where(
-                c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id
-            )
-        )
-    ).first()
+async def get(
+    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, *, lock: bool = False
+) -> Conversation | None:
+    """With `lock`, a concurrent delete waits for this transaction (only the owner's rows
+    can be locked: RLS lets nobody else update them)."""
+    query = select(*_CONVERSATION).where(
+        c.c.tenant_id == tenant_id, c.c.conversation_id == conversation_id
+    )
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
     return Conversation(*row) if row else None
 
 
@@ -157,7 +158,8 @@ async def add_message(
 
 async def update_message(
     session: AsyncSession, tenant_id: UUID, message_id: UUID, values: dict[str, Any]
-) -> Message:
+) -> Message | None:
+    """None when the message is gone: its conversation was deleted while it was answered."""
     row = (
         await session.execute(
             update(m)
@@ -165,8 +167,8 @@ async def update_message(
             .values(**values)
             .returning(*_MESSAGE)
         )
-    ).one()
-    return Message(*row)
+    ).first()
+    return Message(*row) if row else None
 
 
 async def messages(

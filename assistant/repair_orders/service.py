@@ -19,6 +19,10 @@ from assistant.search import Caller
 REDACTED = "[redacted]"
 
 
+class MissingRepairOrder(NotFound):
+    """Not in this shop. With a purpose, the refused reveal is already audited."""
+
+
 async def read(
     session: AsyncSession,
     ring: KeyRing,
@@ -29,7 +33,11 @@ async def read(
 ) -> dict[str, Any]:
     header = await repository.header(session, caller.ctx.tenant_id, ro_id)
     if header is None:
-        raise NotFound("no such repair order")
+        if purpose is not None:
+            # An attempt to reveal is audited even when there is nothing to reveal, so
+            # probing for other shops' ROs shows in the log. The caller must commit it.
+            await reveal.reveal(session, ring, caller.ctx, ro_id, vault.PII_FIELDS, purpose, meta)
+        raise MissingRepairOrder("no such repair order")
     body: dict[str, Any] = {**header, "ro_id": str(header["ro_id"])}
     body["lines"] = await repository.lines(session, caller.ctx.tenant_id, ro_id)
     customer: dict[str, Any] = dict.fromkeys(vault.PII_FIELDS, REDACTED)

@@ -160,3 +160,12 @@ async def active_admins(session: AsyncSession, tenant_id: UUID) -> list[UUID]:
         )
     )
     return [UUID(str(r[0])) for r in rows]
+
+
+async def lock_users(session: AsyncSession, tenant_id: UUID) -> None:
+    """Serialises changes to a shop's users until the transaction ends, so two admins
+    demoting each other at once cannot leave the shop with none."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('app.users:' || :tenant, 0))"),
+        {"tenant": str(tenant_id)},
+    )

@@ -9,11 +9,18 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from assistant.api.app import create_app
+from assistant.chat import answers, conversations
+from assistant.chat.llm import Generation
+from assistant.db.session import Database
+from assistant.errors import NotFound, UpstreamFailed
+from assistant.pii import keyring
+from assistant.search import caller_by_email
 from assistant.settings import Settings
 from tests import fake_llm
 from tests.api import helpers
-from tests.api.conftest import auth_headers, with_model
+from tests.api.conftest import auth_headers, login_of, with_model
 from tests.conftest import DemoService
+from tests.samples import local_model
 
 pytestmark = pytest.mark.anyio
 SHOP = "desert-auto"
@@ -71,3 +78,28 @@ async def test_failure_keeps_the_question_and_marks_the_answer(
         )
         assert retried.status_code == 201
         assert retried.json()["answer"]["status"] == "complete"
+
+
+async def test_deleting_the_conversation_mid_answer_is_a_clear_404(
+    api_settings: Settings, demo_service: DemoService
+) -> None:
+    """The turn's steps driven one by one, with the delete landing between them."""
+    db = Database(demo_service.db.app_url)
+    ring = keyring.load(None, demo_service.work / "data" / "keyring.json")
+    svc = answers.ChatServices(db, ring, local_model(), api_settings, None)
+    try:
+        caller = await caller_by_email(db, login_of(SHOP, "tech")[0])
+        async with db.transaction(caller.ctx) as session:
+            conversation = await conversations.create(session, caller, "to be deleted")
+        turn = await answers.prepare(svc, caller, conversation.conversation_id, "brake pedal")
+        async with db.transaction(caller.ctx) as session:
+            await conversations.delete(session, caller, conversation.conversation_id)
+        generation = Generation(turn.model_name)
+        async for _ in answers.generate(svc, turn, generation):
+            pass
+        with pytest.raises(NotFound, match="deleted"):
+            await answers.finish(svc, turn, generation)
+        with pytest.raises(NotFound, match="deleted"):
+            await answers.fail(svc, turn, UpstreamFailed("model down"))
+    finally:
+        await db.dispose()

@@ -72,6 +72,12 @@ async def test_another_shops_ro_is_a_404_and_bad_input_a_4xx(
         assert response.status_code == 404
         assert response.json()["detail"] == "no such repair order"
         assert theirs["ro_number"] not in response.text
+        # The probe is on record all the same.
+        rows = helpers.audit_rows(demo_service, SHOP, response.headers["x-request-id"])
+        assert [(r["outcome"], r["object_id"]) for r in rows] == [("denied", str(ro_id))]
+    plain = await client.get(f"/api/v1/repair-orders/{theirs['ro_id']}", headers=admin)
+    assert plain.status_code == 404
+    assert helpers.audit_rows(demo_service, SHOP, plain.headers["x-request-id"]) == []
     long_purpose = await client.get(
         f"/api/v1/repair-orders/{theirs['ro_id']}", params={"purpose": "x" * 201}, headers=admin
     )

@@ -5,12 +5,12 @@ as Server-Sent Events (`Accept: text/event-stream`): `retrieval`, `delta`..., `c
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -26,7 +26,7 @@ from assistant.chat import answers, placeholders
 from assistant.chat import conversations as service
 from assistant.chat import repository as repo
 from assistant.chat.llm import Generation
-from assistant.errors import AppError, UpstreamFailed
+from assistant.errors import AppError, NotFound, UpstreamFailed
 from assistant.logging import get_logger
 from assistant.search import Caller
 
@@ -85,6 +85,9 @@ class MessageController(Controller):
             failed = await answers.fail(svc, turn, exc)
             exc.extra = {"message_id": str(failed.message_id)}
             raise
+        except Exception:
+            await answers.fail(svc, turn, INCOMPLETE)
+            raise
         answer = await answers.finish(svc, turn, generation)
         async with svc.db.transaction(caller.ctx) as session:
             body = {
@@ -118,37 +121,30 @@ async def _stream(
         },
     )
     generation = Generation(turn.model_name)
+    settled = False  # the answer row is complete or failed; otherwise `finally` fails it
     try:
         async for text in placeholders.render_stream(
             answers.generate(svc, turn, generation), render
         ):
             if text:
                 yield _event("delta", {"text": text})
+        answer = await answers.finish(svc, turn, generation)
+        settled = True
     except AppError as exc:
-        failed = await answers.fail(svc, turn, exc)
-        yield _event(
-            "error",
-            {"error": exc.code, "detail": exc.message, "message_id": str(failed.message_id)},
-        )
+        event = await _failed(svc, turn, exc)
+        settled = True
+        yield _event("error", event)
         return
-    except asyncio.CancelledError:
-        await asyncio.shield(
-            answers.fail(svc, turn, UpstreamFailed("the client left before the answer was done"))
-        )
-        raise
-    except Exception as exc:
-        log.exception("answer stream failed", exc_info=exc)
-        failed = await answers.fail(svc, turn, UpstreamFailed("the answer could not be completed"))
-        yield _event(
-            "error",
-            {
-                "error": "internal_error",
-                "detail": failed.error,
-                "message_id": str(failed.message_id),
-            },
-        )
+    except Exception:
+        log.exception("answer stream failed")
+        event = await _failed(svc, turn, INCOMPLETE)
+        settled = True
+        yield _event("error", event)
         return
-    answer = await answers.finish(svc, turn, generation)
+    finally:
+        if not settled:  # the client left (cancelled, or the stream closed mid-answer)
+            with anyio.CancelScope(shield=True):
+                await _failed(svc, turn, LEFT)
     yield _event("citations", answer.citations)
     yield _event(
         "done",
@@ -162,3 +158,16 @@ async def _stream(
             "latency_ms": answer.latency_ms,
         },
     )
+
+
+INCOMPLETE = UpstreamFailed("the answer could not be completed; try again")
+LEFT = UpstreamFailed("the client left before the answer was done")
+
+
+async def _failed(svc: answers.ChatServices, turn: answers.Turn, error: AppError) -> dict[str, Any]:
+    """Marks the answer failed (if its conversation still exists) and says so as an event."""
+    try:
+        failed = await answers.fail(svc, turn, error)
+    except NotFound:
+        return {"error": "not_found", "detail": answers.GONE, "message_id": None}
+    return {"error": error.code, "detail": error.message, "message_id": str(failed.message_id)}

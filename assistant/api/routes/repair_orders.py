@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import get
+from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.api.errors import error_response
 from assistant.audit.service import RequestMeta
 from assistant.pii.reveal import MAX_PURPOSE
 from assistant.repair_orders import service
@@ -20,11 +21,16 @@ from assistant.search import Caller
 
 @get("/api/v1/repair-orders/{ro_id:uuid}", tags=["repair orders"])
 async def read_repair_order(
+    request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     caller: NamedDependency[Caller],
     meta: NamedDependency[RequestMeta],
     state: State,
     ro_id: FromPath[UUID],
     purpose: Annotated[str | None, Parameter(min_length=1, max_length=MAX_PURPOSE)] = None,
-) -> dict[str, Any]:
-    return await service.read(db_session, state.ring, caller, ro_id, purpose, meta)
+) -> dict[str, Any] | Response[dict[str, Any]]:
+    try:
+        return await service.read(db_session, state.ring, caller, ro_id, purpose, meta)
+    except service.MissingRepairOrder as exc:
+        # Answered, not raised: raising would roll back the refused reveal's audit row.
+        return error_response(request, exc.status, exc.code, exc.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
+import anyio
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
@@ -70,7 +71,7 @@ class UserController(Controller):
         tenant = admin.ctx.tenant_id
         if await repository.user_by_email(db_session, tenant, email):
             raise Conflict("a user with this email already exists in this shop")
-        pass_hash = hash_password(data.password)
+        pass_hash = await anyio.to_thread.run_sync(hash_password, data.password)
         try:
             async with db_session.begin_nested():
                 await repository.insert_user(db_session, tenant, email, pass_hash, Role(data.role))
@@ -95,6 +96,7 @@ class UserController(Controller):
             values["is_active"] = data.is_active
         tenant = admin.ctx.tenant_id
         demoting = values.get("role", "ADMIN") != "ADMIN" or values.get("is_active") is False
+        await repository.lock_users(db_session, tenant)
         admins = await repository.active_admins(db_session, tenant)
         if demoting and admins == [user_id]:
             raise Conflict("a shop keeps at least one active admin")
