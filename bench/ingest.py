@@ -1,4 +1,4 @@
-"""Ingest throughput: demo ROs per second through the real ingest path (no embedding).
+"""Ingest throughput: demo ROs per second through the real ingest path (local embedding included).
 
     .venv/bin/python -P bench/ingest.py [--count 10000]
 
