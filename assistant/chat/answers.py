@@ -17,13 +17,14 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.auth.service import user_id_of
-from assistant.chat import estimate_answer, extractive, placeholders, prompts
+from assistant.chat import conversations, estimate_answer, extractive, placeholders, prompts
 from assistant.chat import repository as repo
 from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
@@ -86,15 +87,6 @@ def check_question(content: str) -> query.ParsedQuestion:
         return query.parse(content)
     except query.QuestionError as exc:
         raise Unprocessable(str(exc)) from None
-
-
-async def own_conversation(
-    session: AsyncSession, caller: Caller, conversation_id: UUID
-) -> repo.Conversation:
-    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id, lock=True)
-    if conversation is None or conversation.user_id != caller.ctx.user_id:
-        raise NotFound("no such conversation")
-    return conversation
 
 
 async def _stored_question(
@@ -162,13 +154,15 @@ def _history_messages(history: Sequence[repo.Message], budget: int) -> list[dict
     return list(reversed(turns))
 
 
-def _citation(hit: Hit) -> dict[str, Any]:
+def _citation(
+    ro_id: UUID, ro_number: str, line: str | None, day: date | None, vehicle: str
+) -> dict[str, Any]:
     return {
-        "ro_id": str(hit.ro_id),
-        "ro_number": hit.ro_number,
-        "line": hit.line_letter,
-        "date": hit.opened_on.isoformat() if hit.opened_on else None,
-        "vehicle": hit.vehicle,
+        "ro_id": str(ro_id),
+        "ro_number": ro_number,
+        "line": line,
+        "date": day.isoformat() if day else None,
+        "vehicle": vehicle,
     }
 
 
@@ -177,7 +171,7 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
     tenant = caller.ctx.tenant_id
     settings = svc.settings
     async with svc.db.transaction(caller.ctx) as session:
-        conversation = await own_conversation(session, caller, conversation_id)
+        conversation = await conversations.own(session, caller, conversation_id, lock=True)
         if conversation.status == "archived":
             raise Conflict("this conversation is archived: unarchive it to continue")
         history = await repo.messages(session, tenant, conversation_id, limit=HISTORY_MESSAGES)
@@ -230,7 +224,10 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
         if svc.model is None or not result.hits:
             quoted = extractive.relevant(result.hits, narrowed)
             turn.fixed_text = extractive.answer(parsed.text, quoted, search_question.ro_numbers)
-            turn.citations = [_citation(h) for h in quoted[: extractive.MAX_RECORDS]]
+            turn.citations = [
+                _citation(h.ro_id, h.ro_number, h.line_letter, h.opened_on, h.vehicle)
+                for h in quoted[: extractive.MAX_RECORDS]
+            ]
             turn.model_name = extractive.MODEL_NAME
             return turn
         system, user = prompts.load(*PROMPT, directory=settings.prompts_dir).render(
@@ -244,13 +241,7 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
             {"role": "user", "content": user},
         ]
         turn.citations = [
-            {
-                "ro_id": str(c.ro_id),
-                "ro_number": c.ro_number,
-                "line": c.line,
-                "date": c.date.isoformat() if c.date else None,
-                "vehicle": c.vehicle,
-            }
+            _citation(c.ro_id, c.ro_number, c.line, c.date, c.vehicle)
             for c in turn.packed.citations
         ]
         return turn

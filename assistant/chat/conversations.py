@@ -72,8 +72,10 @@ async def readable(
     return conversation
 
 
-async def own(session: AsyncSession, caller: Caller, conversation_id: UUID) -> repo.Conversation:
-    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id)
+async def own(
+    session: AsyncSession, caller: Caller, conversation_id: UUID, *, lock: bool = False
+) -> repo.Conversation:
+    conversation = await repo.get(session, caller.ctx.tenant_id, conversation_id, lock=lock)
     if conversation is None or conversation.user_id != caller.ctx.user_id:
         raise NotFound("no such conversation")
     return conversation

@@ -39,8 +39,8 @@ async def lines(session: AsyncSession, tenant_id: UUID, ro_id: UUID) -> list[dic
         .order_by(lines_t.c.line_letter)
     )
     out = {r.line_id: dict(r._mapping) | {"labor": [], "parts": []} for r in rows}
-    labor = await session.execute(
-        select(
+    items = {
+        "labor": select(
             labor_t.c.line_id,
             labor_t.c.operation,
             labor_t.c.description,
@@ -51,14 +51,8 @@ async def lines(session: AsyncSession, tenant_id: UUID, ro_id: UUID) -> list[dic
             labor_t.c.pay_type,
         )
         .where(labor_t.c.tenant_id == tenant_id, labor_t.c.ro_id == ro_id)
-        .order_by(labor_t.c.labor_id)
-    )
-    for labor_row in labor:
-        item = dict(labor_row._mapping)
-        if (line := out.get(item.pop("line_id"))) is not None:
-            line["labor"].append(item)
-    parts = await session.execute(
-        select(
+        .order_by(labor_t.c.labor_id),
+        "parts": select(
             parts_t.c.line_id,
             parts_t.c.part_number,
             parts_t.c.description,
@@ -67,10 +61,11 @@ async def lines(session: AsyncSession, tenant_id: UUID, ro_id: UUID) -> list[dic
             parts_t.c.line_total,
         )
         .where(parts_t.c.tenant_id == tenant_id, parts_t.c.ro_id == ro_id)
-        .order_by(parts_t.c.part_line_id)
-    )
-    for part_row in parts:
-        item = dict(part_row._mapping)
-        if (line := out.get(item.pop("line_id"))) is not None:
-            line["parts"].append(item)
+        .order_by(parts_t.c.part_line_id),
+    }
+    for kind, query in items.items():
+        for row in await session.execute(query):
+            item = dict(row._mapping)
+            if (line := out.get(item.pop("line_id"))) is not None:
+                line[kind].append(item)
     return [line | {"line_id": str(line["line_id"])} for line in out.values()]
