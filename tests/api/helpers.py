@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import dict_row
 
 from assistant.pii import keyring, vault
 from assistant.pii.sealing import Sealed
@@ -35,39 +36,45 @@ def payload(demo: DemoService, slug: str, ro_id: UUID | str) -> dict[str, Any]:
     return vault.open_payload(ring, tenant, ro_id, Sealed(*row))
 
 
+def rows_as_admin(
+    demo: DemoService, slug: str, query: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rows read in the shop's ADMIN context, as dicts by column name."""
+    with psycopg.connect(demo.db.app_url, row_factory=dict_row) as conn:
+        set_context(conn, tenant_id(demo, slug), "ADMIN")
+        return conn.execute(query.encode(), params).fetchall()
+
+
 def ro(demo: DemoService, slug: str, where: str = "true") -> dict[str, Any]:
     """The first RO (by number) matching `where`, as id, number and vehicle."""
-    with psycopg.connect(demo.db.app_url) as conn:
-        set_context(conn, tenant_id(demo, slug), "ADMIN")
-        row = conn.execute(
-            "SELECT ro_id, ro_number, vehicle_make, vehicle_model FROM app.repair_orders r"
-            f" WHERE {where} ORDER BY ro_number LIMIT 1"
-        ).fetchone()
-    assert row is not None
-    return {"ro_id": row[0], "ro_number": row[1], "make": row[2], "model": row[3]}
+    rows = rows_as_admin(
+        demo,
+        slug,
+        "SELECT ro_id, ro_number, vehicle_make AS make, vehicle_model AS model"
+        f" FROM app.repair_orders r WHERE {where} ORDER BY ro_number LIMIT 1",
+    )
+    assert rows
+    return rows[0]
 
 
 def audit_rows(demo: DemoService, slug: str, request_id: str) -> list[dict[str, Any]]:
-    with psycopg.connect(demo.db.app_url) as conn:
-        set_context(conn, tenant_id(demo, slug), "ADMIN")
-        rows = conn.execute(
-            "SELECT action, outcome, object_id, pii_fields, purpose, actor_role"
-            " FROM app.audit_log WHERE request_id = %s ORDER BY seq",
-            [request_id],
-        ).fetchall()
-    keys = ("action", "outcome", "object_id", "pii_fields", "purpose", "actor_role")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    return rows_as_admin(
+        demo,
+        slug,
+        "SELECT action, outcome, object_id, pii_fields, purpose, actor_role"
+        " FROM app.audit_log WHERE request_id = %s ORDER BY seq",
+        [request_id],
+    )
 
 
 def stored_messages(demo: DemoService, slug: str, conversation_id: str) -> list[dict[str, Any]]:
-    with psycopg.connect(demo.db.app_url) as conn:
-        set_context(conn, tenant_id(demo, slug), "ADMIN")
-        rows = conn.execute(
-            "SELECT role, status, content, error FROM app.assistant_messages"
-            " WHERE conversation_id = %s ORDER BY created_at, role DESC",
-            [conversation_id],
-        ).fetchall()
-    return [dict(zip(("role", "status", "content", "error"), r, strict=True)) for r in rows]
+    return rows_as_admin(
+        demo,
+        slug,
+        "SELECT role, status, content, error FROM app.assistant_messages"
+        " WHERE conversation_id = %s ORDER BY created_at, role DESC",
+        [conversation_id],
+    )
 
 
 def sse_events(body: str) -> list[tuple[str, Any]]:

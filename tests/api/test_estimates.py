@@ -3,6 +3,8 @@ each citing its ROs; another shop's vehicle is a 404."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -15,16 +17,21 @@ pytestmark = pytest.mark.anyio
 SHOP = "desert-auto"
 
 
-async def test_draft_by_vehicle_and_by_ro(
-    client: AsyncTestClient[Litestar], demo_service: DemoService
-) -> None:
-    headers = await auth_headers(client, SHOP, "advisor")
-    job = helpers.ro(
-        demo_service,
+def _front_brake_job(demo: DemoService) -> dict[str, Any]:
+    """An RO of the shop with a front pads-and-rotors labor line."""
+    return helpers.ro(
+        demo,
         SHOP,
         "EXISTS (SELECT 1 FROM app.ro_labor_lines lb WHERE lb.ro_id = r.ro_id"
         " AND lb.operation = 'BRK-FR-PR')",
     )
+
+
+async def test_draft_by_vehicle_and_by_ro(
+    client: AsyncTestClient[Litestar], demo_service: DemoService
+) -> None:
+    headers = await auth_headers(client, SHOP, "advisor")
+    job = _front_brake_job(demo_service)
     by_vehicle = await client.post(
         "/api/v1/estimates/draft",
         json={
@@ -82,12 +89,7 @@ async def test_an_advisor_asking_in_chat_gets_the_computed_draft(
     client: AsyncTestClient[Litestar], demo_service: DemoService
 ) -> None:
     headers = await auth_headers(client, SHOP, "advisor")
-    job = helpers.ro(
-        demo_service,
-        SHOP,
-        "EXISTS (SELECT 1 FROM app.ro_labor_lines lb WHERE lb.ro_id = r.ro_id"
-        " AND lb.operation = 'BRK-FR-PR')",
-    )
+    job = _front_brake_job(demo_service)
     cid = (await client.post("/api/v1/conversations", headers=headers)).json()["id"]
     asked = await client.post(
         f"/api/v1/conversations/{cid}/messages",

@@ -4,7 +4,6 @@ none of the demo shops' vault values."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -13,7 +12,6 @@ from tests import fake_llm
 from tests.api import helpers
 from tests.api.conftest import auth_headers
 from tests.conftest import DemoService
-from tests.db.seed import set_context
 from tests.test_pii_leaks import vault_values
 
 pytestmark = pytest.mark.anyio
@@ -21,12 +19,13 @@ SHOP = "desert-auto"
 
 
 def _ro_numbers(demo: DemoService, count: int) -> list[tuple[str, str]]:
-    with psycopg.connect(demo.db.app_url) as conn:
-        set_context(conn, helpers.tenant_id(demo, SHOP), "TECH")
-        rows = conn.execute(
-            "SELECT ro_id, ro_number FROM app.repair_orders ORDER BY ro_number LIMIT %s", [count]
-        ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
+    rows = helpers.rows_as_admin(
+        demo,
+        SHOP,
+        "SELECT ro_id, ro_number FROM app.repair_orders ORDER BY ro_number LIMIT %s",
+        [count],
+    )
+    return [(str(r["ro_id"]), str(r["ro_number"])) for r in rows]
 
 
 async def test_every_body_a_tech_receives_is_free_of_pii(
