@@ -15,7 +15,7 @@ from retrieval.scrub import PiiKind, Scrubber, placeholder, vin_check_digit_ok
 MAX_QUESTION_CHARS = 2000
 
 RO_NUMBER = re.compile(
-    r"(?i:\b(?:ro|r\.o\.|repair\s+order|work\s+order|invoice)\s*(?:#|no\.?|number)?\s*:?\s*)"
+    r"(?i:\b(?:ro|r\.o\.|repair\s++order|work\s++order|invoice)\s*+(?:#|no\.?|number)?\s*+:?\s*+)"
     r"#?(\d{3,10})\b"
 )
 # A VIN as typed: 17 VIN characters, possibly in groups separated by spaces or dashes.
@@ -24,8 +24,12 @@ VIN_TYPED = re.compile(
     r"(?![A-Za-z0-9])"
 )
 TROUBLE_CODE = re.compile(r"(?i)\b[PBCU][0-3][0-9A-F]{3}\b")
-# Words with a digit, or dashed capitals: part numbers, op codes, RO numbers, codes.
-CODE_TOKEN = re.compile(r"\b(?=[\w\-/]*\d)[\w][\w\-/]{2,}\b|\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b")
+# Words with a digit (group 1), or dashed capitals (group 2): part numbers, op codes, RO
+# numbers, codes. The digit look-ahead runs once per run of word characters, dashes and
+# slashes, from its start: run from every word inside it, it was quadratic.
+CODE_TOKEN = re.compile(
+    r"(?<![\w\-/])[\-/]*+(?=[\w\-/]*?\d)(\w[\w\-/]{2,})\b|\b([A-Z]{2,}+(?:-[A-Z0-9]++)+)\b"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -76,9 +80,7 @@ def parse(question: str) -> ParsedQuestion:
         vins=tuple(dict.fromkeys(vins)),
         plates=tuple(dict.fromkeys(plates)),
         trouble_codes=tuple(dict.fromkeys(c.upper() for c in TROUBLE_CODE.findall(text))),
-        code_tokens=tuple(
-            dict.fromkeys(t for t in CODE_TOKEN.findall(text) if not t.startswith("["))
-        )[:20],
+        code_tokens=tuple(dict.fromkeys(a or b for a, b in CODE_TOKEN.findall(text)))[:20],
     )
 
 

@@ -4,6 +4,8 @@ Two layers: the RO's own vault values in any spelling (case, spacing, punctuatio
 formats), then detectors for PII the vault does not know about (VINs with a valid check
 digit, emails, NANP phone numbers, Luhn-valid card numbers, plates next to plate/tag/lic).
 Each finding becomes a typed placeholder that says what was there, never what it was.
+Questions, ingested fields and log events all pass through here, so every pattern is linear
+in its input: bounded or possessive repetition, and no run read again from each position.
 """
 
 from __future__ import annotations
@@ -47,39 +49,54 @@ class ScrubResult:
 
 # --- detectors ---------------------------------------------------------------------------
 _VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-_VIN_VALUES = dict(
-    zip(
-        "ABCDEFGHJKLMNPRSTUVWXYZ",
-        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
-        strict=True,
-    )
-)
+_VIN_VALUES = dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ", map(int, "12345678123457923456789"), strict=True))
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 _EDGE_L = r"(?<![A-Za-z0-9])"
 _EDGE_R = r"(?![A-Za-z0-9])"
+
+
+def _keywords(words: str) -> str:
+    """Space-separated alternatives behind a test of their first characters, so that each
+    word boundary of a long run does not try every alternative."""
+    alternatives = words.split()
+    return f"(?=[{''.join(sorted({w[0] for w in alternatives}))}])(?:{'|'.join(alternatives)})"
+
+
 VIN_CANDIDATE = re.compile(_EDGE_L + r"[A-HJ-NPR-Za-hj-npr-z0-9]{17}" + _EDGE_R)
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s?@\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_LOCAL = r"[A-Za-z0-9._%+\-]"
+_LOCAL_RUN = re.compile(_LOCAL + "++")
+# RFC 1035 limits (127 labels of 63 characters), so no valid domain is cut short.
+_AT_DOMAIN = re.compile(
+    r"\s?@\s?[A-Za-z0-9\-]{1,63}+(?:\.[A-Za-z0-9\-]{1,63}+){0,126}\.[A-Za-z]{2,63}"
+)
+# Only from the start of a run of address characters, so each run is read once.
+EMAIL = re.compile(f"(?<!{_LOCAL}){_LOCAL_RUN.pattern}{_AT_DOMAIN.pattern}")
 PHONE = re.compile(
-    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?(?:\([2-9]\d{2}\)\s*|[2-9]\d{2}[\s.\-])[2-9]\d{2}[\s.\-]\d{4}"
+    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?(?:\([2-9]\d{2}\)\s*+|[2-9]\d{2}[\s.\-])[2-9]\d{2}[\s.\-]\d{4}"
     r"(?![\w\-/])"
 )
+_PHONE_WORDS = (
+    r"ph(?:one)? cell tel mobile mob call(?:ed)? text(?:ed)? cb call\s?back contact reach(?:ed)?"
+    r" number no\.? #"
+)
 PHONE_BARE = re.compile(
-    r"(?i:\b(?:ph(?:one)?|cell|tel|mobile|mob|call(?:ed)?|text(?:ed)?|cb|call\s?back|contact|"
-    r"reach(?:ed)?|number|no\.?|#)\b[^A-Za-z0-9]{0,4})"
-    r"(\+?1?[2-9]\d{2}[2-9]\d{6})(?!\d)"
+    r"(?i:\b" + _keywords(_PHONE_WORDS) + r"\b[^A-Za-z0-9]{0,4})(\+?1?[2-9]\d{2}[2-9]\d{6})(?!\d)"
 )
 PHONE_PLUS = re.compile(r"(?<![\w])\+1[\s.\-]?[2-9]\d{2}[\s.\-]?[2-9]\d{2}[\s.\-]?\d{4}(?!\d)")
 CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
+_PLATE_WORDS = r"license\s++plate lic(?:ense)?\.?(?:\s*+(?:plate|plt)|\s*+|) plate plt tag lp"
 PLATE_NEAR = re.compile(
-    r"(?i:\b(?:license\s+plate|lic(?:ense)?\.?\s*(?:plate|plt)?|plate|plt|tag|lp)\b"
-    r"\s*(?:no\.?|number|num|#)?\s*[:#=\-]?\s*(?:is\s+|reads\s+)?)"
+    r"(?i:\b" + _keywords(_PLATE_WORDS) + r"\b"
+    r"\s*+(?:no\.?|number|num|#)?\s*+[:#=\-]?\s*+(?:is\s++|reads\s++)?)"
     r"([A-Za-z0-9]{1,4}(?:[\s\-]?[A-Za-z0-9]{1,4}){0,3})" + _EDGE_R
 )
 _PLATE_GROUP = re.compile(r"[A-Za-z0-9]+")
+_CARD_WORDS = r"ending(?:\s++in)? ends\s++in last\s*+4 card visa mastercard mc amex disc(?:over)?"
 CARD_CONTEXT = (
-    r"(?i:(?:\b(?:ending(?:\s+in)?|ends\s+in|last\s*4|card|visa|mastercard|mc|amex|disc(?:over)?)"
-    r"|x{2,}|\*{2,}|(?<![A-Za-z])x(?=\d))[^A-Za-z0-9]{0,6})"
+    r"(?i:(?:\b" + _keywords(_CARD_WORDS) + r"|(?<!x)x{2,}+|(?<!\*)\*{2,}+|(?<![A-Za-z])x(?=\d))"
+    r"[^A-Za-z0-9]{0,6})"
 )
 
 
@@ -96,13 +113,9 @@ def vin_check_digit_ok(vin: str) -> bool:
 
 
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    """Table-driven: a run of card-like digit groups brings thousands of candidates."""
+    doubled = digits[-2::-2].translate(_LUHN_DOUBLED)
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
 def _detect(text: str) -> Iterable[Finding]:
@@ -110,15 +123,21 @@ def _detect(text: str) -> Iterable[Finding]:
         v = m.group(0)
         if vin_check_digit_ok(v) and any(c.isalpha() for c in v) and any(c.isdigit() for c in v):
             yield Finding(PiiKind.VIN, m.start(), m.end(), False)
-    for m in EMAIL.finditer(text):
-        yield Finding(PiiKind.EMAIL, m.start(), m.end(), False)
+    cursor = 0
+    while email := EMAIL.search(text, cursor):
+        cursor = email.end()
+        yield Finding(PiiKind.EMAIL, email.start(), cursor, False)
+        # An address glued to the one before ("a@b.com.c@d.org") starts mid-run: read on.
+        while (run := _LOCAL_RUN.match(text, cursor)) and (at := _AT_DOMAIN.match(text, run.end())):
+            yield Finding(PiiKind.EMAIL, cursor, at.end(), False)
+            cursor = at.end()
     for pattern in (PHONE, PHONE_PLUS):
         for m in pattern.finditer(text):
             yield Finding(PiiKind.PHONE, m.start(), m.end(), False)
     for m in PHONE_BARE.finditer(text):
         yield Finding(PiiKind.PHONE, m.start(1), m.end(1), False)
     for m in CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = m.group(0).replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             yield Finding(PiiKind.CARD_NUMBER, m.start(), m.end(), False)
     for m in PLATE_NEAR.finditer(text):
@@ -155,7 +174,7 @@ def _plate_end(candidate: str) -> int:
 
 # --- the RO's own vault values ------------------------------------------------------------
 _SEP = r"[\W_]{0,3}"
-_TITLES = r"(?:mr|mrs|ms|miss|dr|mx)\.?\s+"
+_TITLES = r"(?:mr|mrs|ms|miss|dr|mx)\.?\s++"
 # Name parts that are also everyday words in a technician's note ("white smoke", "long
 # crank"): alone, they count as a name only after a title or when capitalised mid-sentence.
 _COMMON_WORDS = frozenset(
@@ -285,7 +304,7 @@ def _name_patterns(name: str) -> list[_VaultPattern]:
         _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I))
     ]
     if len(parts) > 1:
-        reversed_name = _flexible([parts[-1]]) + r"\s*,\s*" + _flexible(parts[:-1])
+        reversed_name = _flexible([parts[-1]]) + r"\s*+,\s*+" + _flexible(parts[:-1])
         out.append(
             _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + reversed_name + _EDGE_R, re.I))
         )
@@ -345,7 +364,7 @@ def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
         add(PiiKind.EMAIL, _EDGE_L + r"\s?".join(re.escape(c) for c in email.strip()) + _EDGE_R)
         local = email.split("@", 1)[0]
         if len(local) >= 5:
-            add(PiiKind.EMAIL, _EDGE_L + re.escape(local) + r"(?=\s?@|\s+at\s)")
+            add(PiiKind.EMAIL, _EDGE_L + re.escape(local) + r"(?=\s?@|\s++at\s)")
     for phone in vault.get("phones") or []:
         if isinstance(phone, str):
             add(PiiKind.PHONE, _phone_pattern(phone))
@@ -368,12 +387,12 @@ def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
     plate = vault.get("license_plate")
     if isinstance(plate, str):
         body = re.sub(
-            r"[^A-Za-z0-9]", "", re.sub(r"^[A-Za-z]{2}[\s\-.]+(?=\S*\d)", "", plate.strip())
+            r"[^A-Za-z0-9]", "", re.sub(r"^[A-Za-z]{2}[\s\-.]++(?=[^\s\d]*+\d)", "", plate.strip())
         )
         if len(body) >= 4:
             add(
                 PiiKind.LICENSE_PLATE,
-                _EDGE_L + r"(?:[A-Za-z]{2}[\s\-]+)?" + _chars_flexible(body) + _EDGE_R,
+                _EDGE_L + r"(?:[A-Za-z]{2}[\s\-]++)?" + _chars_flexible(body) + _EDGE_R,
             )
     payment = vault.get("payment_method")
     if isinstance(payment, str):
