@@ -28,10 +28,11 @@ def loaded(demo_service: DemoService) -> tuple[DatabaseUrls, Path]:
 
 
 def vault_values(db: DatabaseUrls, work: Path) -> tuple[list[str], list[Any]]:
-    """Every PII string in every vault payload, and each shop's tenant id."""
+    """Every PII string in every vault payload, and each shop's tenant id (read as the
+    owner: the app role cannot select the ciphertext)."""
     ring = keyring.load(None, work / "data" / "keyring.json")
     values: set[str] = set()
-    with psycopg.connect(db.app_url) as conn:
+    with psycopg.connect(db.owner_url) as conn:
         shops = [
             r[0] for r in conn.execute("SELECT tenant_id FROM app.directory_tenants()").fetchall()
         ]
@@ -62,7 +63,7 @@ def _strings(payload: dict[str, Any]) -> list[str]:
 def test_no_vault_value_in_any_other_column(loaded: tuple[DatabaseUrls, Path]) -> None:
     db, work = loaded
     values, shops = vault_values(db, work)
-    assert len(shops) == SHOPS
+    assert len(shops) >= SHOPS  # API tests may add shops of their own; all are scanned
     assert len(values) > SHOPS * ROS_PER_SHOP / 3  # returning vehicles share customers
     leaks: list[tuple[str, str]] = []
     with psycopg.connect(db.owner_url) as conn:

@@ -1,7 +1,9 @@
 """The one way to read customer PII: checked by role, audited whether allowed or refused.
 
-The audit row is written in the caller's transaction before any value leaves this module:
-if it cannot be written, the exception propagates and no value is returned.
+The database makes the decision and writes the audit row (`app.pii_vault_open`), in the
+caller's transaction, before it hands over any ciphertext: if the row cannot be written the
+exception propagates and nothing was read. This module only validates the request early
+and decrypts.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
-from assistant.db import tables as t
 from assistant.db.session import DbContext, Role
 from assistant.pii import vault
 from assistant.pii.keyring import KeyRing
@@ -24,6 +24,7 @@ from assistant.pii.sealing import DecryptionError
 ACTION = "pii.reveal"
 REVEALING_ROLES = frozenset({Role.ADMIN, Role.PII_APPROVED})
 MAX_PURPOSE = 200
+DECRYPTION_FAILED = "decryption failed"
 
 
 class InvalidRevealRequest(ValueError):
@@ -62,40 +63,31 @@ async def reveal(
     meta: RequestMeta,
 ) -> Revealed | Refused:
     wanted = check_request(fields, purpose)
-
-    async def audit(outcome: Outcome) -> None:
+    read = await vault.fetch_audited(session, ro_id, wanted, purpose.strip(), meta)
+    if not read.allowed:
+        if actor.role not in REVEALING_ROLES:
+            return Refused(f"role {actor.role.value} may not see customer PII")
+        return Refused("no such repair order", not_found=True)
+    try:
+        payload = (
+            {}
+            if read.sealed is None
+            else vault.open_payload(ring, actor.tenant_id, ro_id, read.sealed)
+        )
+    except (DecryptionError, ValueError, TypeError):
+        # The database logged the read as allowed; the log also says no value came of it.
         await record(
             session,
             actor,
             AuditEvent(
                 action=ACTION,
-                outcome=outcome,
+                outcome=Outcome.DENIED,
                 object_type="repair_order",
                 object_id=str(ro_id),
                 pii_fields=wanted,
-                purpose=purpose.strip(),
+                purpose=DECRYPTION_FAILED,
             ),
             meta,
         )
-
-    if actor.role not in REVEALING_ROLES:
-        await audit(Outcome.DENIED)
-        return Refused(f"role {actor.role.value} may not see customer PII")
-    exists = (
-        await session.execute(
-            select(t.repair_orders.c.ro_id).where(
-                t.repair_orders.c.tenant_id == actor.tenant_id, t.repair_orders.c.ro_id == ro_id
-            )
-        )
-    ).first()
-    if exists is None:
-        await audit(Outcome.DENIED)
-        return Refused("no such repair order", not_found=True)
-    sealed = await vault.fetch(session, actor.tenant_id, ro_id)
-    try:
-        payload = {} if sealed is None else vault.open_payload(ring, actor.tenant_id, ro_id, sealed)
-    except (DecryptionError, ValueError, TypeError):
-        await audit(Outcome.DENIED)
         return Refused("the stored PII could not be decrypted")
-    await audit(Outcome.ALLOWED)
     return Revealed({name: payload.get(name) for name in wanted})

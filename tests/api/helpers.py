@@ -1,5 +1,7 @@
 """Reading what the API tests need to check, straight from the database as the app role:
-vault values (to prove they never leak), audit rows, and an RO's identifiers."""
+vault values (to prove they never leak; read as the owner, since the app role can only open
+them through the audited function, which would add rows to the log under test), audit rows,
+and an RO's identifiers."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def payload(demo: DemoService, slug: str, ro_id: UUID | str) -> dict[str, Any]:
     ro_id = UUID(str(ro_id))
     ring = keyring.load(None, demo.work / "data" / "keyring.json")
     tenant = tenant_id(demo, slug)
-    with psycopg.connect(demo.db.app_url) as conn:
+    with psycopg.connect(demo.db.owner_url) as conn:
         set_context(conn, tenant, "ADMIN")
         row = conn.execute(
             "SELECT key_ref, nonce, ciphertext FROM app.pii_vault WHERE ro_id = %s", [ro_id]

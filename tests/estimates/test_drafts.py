@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.audit.service import RequestMeta
 from assistant.db.session import Database, DbContext, Role
 from assistant.estimates.drafts import (
     Citation,
@@ -369,9 +370,11 @@ async def vault_payloads(
 ) -> list[dict[str, Any]]:
     out = []
     for ro_id in sorted(ro_ids):
-        sealed = await vault.fetch(session, tenant, ro_id)
-        assert sealed is not None
-        out.append(vault.open_payload(keys, tenant, ro_id, sealed))
+        read = await vault.fetch_audited(
+            session, ro_id, vault.PII_FIELDS, "estimate leak test", RequestMeta()
+        )
+        assert read.sealed is not None
+        out.append(vault.open_payload(keys, tenant, ro_id, read.sealed))
     return out
 
 

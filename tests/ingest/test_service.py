@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
+from assistant.audit.service import RequestMeta
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role
 from assistant.ingest.service import Outcome, ingest_bytes
@@ -72,7 +73,9 @@ async def test_stored_text_is_scrubbed_and_pii_is_only_sealed(
                 )
             )
         ).one()
-        sealed_row = await vault.fetch(s, shop.tenant_id, ro["ro_id"])
+        read = await vault.fetch_audited(
+            s, ro["ro_id"], vault.PII_FIELDS, "ingest test", RequestMeta()
+        )
         original = await documents.read_original(s, ring, shop.tenant_id, ro["doc_id"])
     assert "Jordan" not in line_a.complaint
     assert "555.201.7781" not in line_a.complaint
@@ -82,8 +85,8 @@ async def test_stored_text_is_scrubbed_and_pii_is_only_sealed(
     assert "[LICENSE_PLATE]" in line_a.cause
     assert ro["vin_bidx"] == blind_index.vin_index(ring, shop.tenant_id, CUSTOMER["vin"])
     assert ro["plate_bidx"] == blind_index.plate_index(ring, shop.tenant_id, "BXR4471")
-    assert sealed_row is not None
-    payload = vault.open_payload(ring, shop.tenant_id, ro["ro_id"], sealed_row)
+    assert read.sealed is not None
+    payload = vault.open_payload(ring, shop.tenant_id, ro["ro_id"], read.sealed)
     assert payload["customer_name"] == "Jordan Blake"
     assert payload["phones"] == ["(555) 201-7781"]
     assert original == source

@@ -127,7 +127,11 @@ async def test_undecryptable_vault_is_refused_not_garbage(
         ["email"],
     )
     assert result == Refused("the stored PII could not be decrypted")
-    assert [r[1] for r in await audit_rows(app_db, shop)] == ["denied"]
+    # The database logged the read it allowed; the service adds that no value came of it.
+    assert [(r[1], r[3]) for r in await audit_rows(app_db, shop)] == [
+        ("allowed", "customer callback"),
+        ("denied", "decryption failed"),
+    ]
 
 
 @contextmanager

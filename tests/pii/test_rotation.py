@@ -7,16 +7,17 @@ import json
 import pytest
 from sqlalchemy import select
 
+from assistant.audit.service import RequestMeta
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role
 from assistant.ingest.service import ingest_bytes
 from assistant.pii import documents, rotation, vault
 from assistant.pii.keyring import KeyRing
-from assistant.pii.sealing import Sealed
 from assistant.tenants.repository import Tenant
 from tests.samples import local_model, record
 
 pytestmark = pytest.mark.anyio
+META = RequestMeta(request_id="rotation-test")
 
 
 class Interrupted(Exception):
@@ -66,22 +67,12 @@ async def test_rotation_survives_an_interruption_and_loses_nothing(
         blind_index_key=new.blind_index_key,
     )
     async with app_db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)) as s:
-        rows = (
-            await s.execute(
-                select(
-                    t.pii_vault.c.ro_id,
-                    t.pii_vault.c.key_ref,
-                    t.pii_vault.c.nonce,
-                    t.pii_vault.c.ciphertext,
-                )
-            )
-        ).all()
-        payloads = [
-            vault.open_payload(
-                without_old, shop.tenant_id, r[0], Sealed(r[1], bytes(r[2]), bytes(r[3]))
-            )
-            for r in rows
-        ]
+        ro_ids = (await s.execute(select(t.repair_orders.c.ro_id))).scalars().all()
+        payloads = []
+        for ro_id in ro_ids:
+            read = await vault.fetch_audited(s, ro_id, ["customer_name"], "rotation drill", META)
+            assert read.sealed is not None
+            payloads.append(vault.open_payload(without_old, shop.tenant_id, ro_id, read.sealed))
         doc_id = (await s.execute(select(t.documents.c.doc_id))).scalar_one()
         original = await documents.read_original(s, without_old, shop.tenant_id, doc_id)
     assert [p["customer_name"] for p in payloads] == ["Jordan Blake"] * 9
@@ -100,3 +91,38 @@ async def test_a_row_that_does_not_decrypt_is_reported_not_hidden(
     assert not result.ok
     assert result.undecryptable == 2
     assert result.remaining_on_old_keys == 2
+
+
+async def test_every_rotation_batch_of_the_vault_is_on_record(
+    app_db: Database, shop: Tenant
+) -> None:
+    old = KeyRing.generate()
+    lines = "\n".join(json.dumps(record(ro_number=str(6000 + i))) for i in range(3))
+    await ingest_bytes(app_db, old, local_model(), shop.tenant_id, "three.jsonl", lines.encode())
+    new = old.with_new_active_key()
+    meta = RequestMeta(request_id="rotate-run-1", user_agent="ro-assistant keys rotate")
+    result = await rotation.rotate_tenant(app_db, new, shop.tenant_id, batch_size=2, meta=meta)
+    assert (result.ok, result.rotated, result.verified) == (True, 4, 4)
+    async with app_db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)) as s:
+        rows = (
+            await s.execute(
+                select(
+                    t.audit_log.c.actor_role,
+                    t.audit_log.c.outcome,
+                    t.audit_log.c.purpose,
+                    t.audit_log.c.object_id,
+                    t.audit_log.c.request_id,
+                    t.audit_log.c.user_agent,
+                )
+                .where(t.audit_log.c.action == "pii.rotate")
+                .order_by(t.audit_log.c.seq)
+            )
+        ).all()
+    assert [(r[0], r[1], r[4], r[5]) for r in rows] == [
+        ("ADMIN", "allowed", "rotate-run-1", "ro-assistant keys rotate")
+    ] * 3
+    assert [(r[2], r[3].split(",")[0]) for r in rows] == [
+        (f"re-encrypt to key {new.active}", "2 rows"),
+        (f"re-encrypt to key {new.active}", "1 rows"),
+        (f"verify rotation to key {new.active}", "3 rows"),
+    ]
