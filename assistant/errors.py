@@ -14,10 +14,16 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra
+        self.headers = headers
 
 
 class Unauthorized(AppError):
@@ -45,6 +51,17 @@ class Conflict(AppError):
 class Unprocessable(AppError):
     status = 422
     code = "unprocessable"
+
+
+class RateLimited(AppError):
+    """Too many attempts of one kind; `Retry-After` says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = retry_after
 
 
 class UpstreamFailed(AppError):

@@ -34,6 +34,9 @@ class Settings:
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     token_secret: str | None = field(default=None, repr=False)
     token_ttl_s: int = 900
+    login_failures_per_account: int = 10
+    login_lockout_s: int = 900
+    argon2_concurrency: int = 2
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
@@ -44,6 +47,7 @@ class Settings:
     history_tokens: int = 600
     rate_limit_per_minute: int = 60
     max_body_bytes: int = 64 * 1024
+    pii_lookups_per_hour: int = 30
 
     @property
     def model_path(self) -> Path:
@@ -78,6 +82,11 @@ class Settings:
             prompts_dir=_path(env.get("RO_ASSISTANT_PROMPTS_DIR")) or PROJECT_ROOT / "prompts",
             token_secret=env.get("RO_ASSISTANT_TOKEN_SECRET") or None,
             token_ttl_s=_number(env, "RO_ASSISTANT_TOKEN_TTL_SECONDS", 900, int),
+            login_failures_per_account=_at_least_one(
+                env, "RO_ASSISTANT_LOGIN_FAILURES_PER_ACCOUNT", 10
+            ),
+            login_lockout_s=_at_least_one(env, "RO_ASSISTANT_LOGIN_LOCKOUT_SECONDS", 900),
+            argon2_concurrency=_at_least_one(env, "RO_ASSISTANT_ARGON2_CONCURRENCY", 2),
             llm_model=env.get("RO_ASSISTANT_LLM_MODEL") or None,
             llm_base_url=env.get("OPENAI_BASE_URL") or None,
             llm_api_key=env.get("OPENAI_API_KEY") or None,
@@ -88,6 +97,7 @@ class Settings:
             history_tokens=_number(env, "RO_ASSISTANT_HISTORY_TOKENS", 600, int),
             rate_limit_per_minute=_number(env, "RO_ASSISTANT_RATE_LIMIT_PER_MINUTE", 60, int),
             max_body_bytes=_number(env, "RO_ASSISTANT_MAX_BODY_BYTES", 64 * 1024, int),
+            pii_lookups_per_hour=_number(env, "RO_ASSISTANT_PII_LOOKUPS_PER_HOUR", 30, int),
         )
 
     @property
@@ -110,6 +120,14 @@ def _number(env: Mapping[str, str], name: str, default: T, kind: type[T]) -> T:
         raise SettingsError(f"{name} must be {what}, not {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    """For limits where 0 would lock everyone out (or let no password be checked)."""
+    value = _number(env, name, default, int)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
     return value
 
 

@@ -30,6 +30,8 @@ from assistant.api.routes import (
     users,
 )
 from assistant.auth import tokens
+from assistant.auth.service import LoginGuard
+from assistant.auth.throttle import MemoryLoginThrottle
 from assistant.chat.answers import ChatServices
 from assistant.chat.llm import ChatModel
 from assistant.db.conninfo import app_url
@@ -70,6 +72,9 @@ def rate_limit_key(request: Request[Any, Any, Any]) -> str:
 
 
 def create_app(settings: Settings) -> Litestar:
+    # Here, not in the lifespan: a refused secret stops `serve` with one line, no traceback.
+    token_secret = tokens.load_secret(settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database = Database(app_url(settings))
@@ -81,7 +86,11 @@ def create_app(settings: Settings) -> Litestar:
             settings=settings,
             ring=ring,
             embedder=embedder,
-            token_secret=tokens.load_secret(settings),
+            token_secret=token_secret,
+            login_guard=LoginGuard(
+                MemoryLoginThrottle(settings.login_failures_per_account, settings.login_lockout_s),
+                anyio.CapacityLimiter(settings.argon2_concurrency),
+            ),
             chat=ChatServices(database, ring, embedder, settings, model),
         )
         # Load the model now, not on the first question.

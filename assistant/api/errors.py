@@ -89,7 +89,7 @@ def error_response(
 
 
 def app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
-    return error_response(request, exc.status, exc.code, exc.message, exc.extra)
+    return error_response(request, exc.status, exc.code, exc.message, exc.extra, exc.headers)
 
 
 def domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

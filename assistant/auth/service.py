@@ -7,6 +7,7 @@ transaction, before anything else runs in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -15,14 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.auth import tokens
+from assistant.auth.throttle import LoginThrottle, account_key
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role, set_context
-from assistant.errors import Conflict, Unauthorized
+from assistant.errors import Conflict, RateLimited, Unauthorized
 from assistant.search import Caller
 from assistant.tenants import repository
 from assistant.tenants.passwords import DUMMY_HASH, verify_password
 
 BAD_LOGIN = "wrong email or password"
+LOCKED_OUT = "too many failed logins for this email; try again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +34,49 @@ class IssuedToken:
     expires_in: int
 
 
+@dataclass(frozen=True, slots=True)
+class LoginGuard:
+    """What every login passes through, shared by the whole process: the per-account
+    failure count, and a cap on concurrent argon2 checks, each of which takes 64 MiB, so a
+    burst of logins cannot take the server's memory."""
+
+    throttle: LoginThrottle
+    argon2_limiter: anyio.CapacityLimiter
+    verify: Callable[[str, str], bool] = verify_password
+
+    async def password_matches(self, pass_hash: str, password: str) -> bool:
+        # argon2 takes tens of milliseconds of CPU by design: never on the event loop.
+        return await anyio.to_thread.run_sync(
+            self.verify, pass_hash, password, limiter=self.argon2_limiter
+        )
+
+
 async def login(
-    db: Database, secret: str, ttl_s: int, email: str, password: str, tenant: str | None
+    db: Database,
+    guard: LoginGuard,
+    secret: str,
+    ttl_s: int,
+    email: str,
+    password: str,
+    tenant: str | None,
 ) -> IssuedToken:
+    key = account_key(secret, email)
+    wait_s = guard.throttle.check(key)
+    if wait_s is not None:
+        raise RateLimited(LOCKED_OUT, wait_s)
+    # Counted before the password is checked, so concurrent guesses cannot overshoot the
+    # limit; proving the password clears it again.
+    guard.throttle.fail(key)
     async with db.transaction(None) as session:
         candidates = await repository.logins(session, email.strip().lower())
     if tenant:
         candidates = [c for c in candidates if c.slug == tenant]
-    # argon2 takes tens of milliseconds of CPU by design: never on the event loop.
-    matching = [
-        c
-        for c in candidates
-        if await anyio.to_thread.run_sync(verify_password, c.pass_hash, password)
-    ]
+    matching = [c for c in candidates if await guard.password_matches(c.pass_hash, password)]
     if not candidates:
-        await anyio.to_thread.run_sync(verify_password, DUMMY_HASH, password)  # same cost
+        await guard.password_matches(DUMMY_HASH, password)  # same cost
     if not matching:
         raise Unauthorized(BAD_LOGIN)
+    guard.throttle.clear(key)
     active = [c for c in matching if c.user_active and c.tenant_active]
     if not active:
         raise Unauthorized("this account or its shop is disabled")

@@ -3,7 +3,9 @@ status are re-read from the user record on every request, so a change takes effe
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,6 +21,11 @@ from assistant.settings import Settings
 ALGORITHM = "HS256"
 ISSUER = "ro-assistant"
 MIN_SECRET_CHARS = 32
+
+
+class TokenSecretError(KeyRingError):
+    """The token secret is too short or readable by others: the service does not start,
+    since anyone holding the secret can sign a token for any user of any shop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +68,40 @@ def decode(secret: str, token: str) -> Claims:
 
 def load_secret(settings: Settings) -> str:
     """From RO_ASSISTANT_TOKEN_SECRET, else a 0600 file in the data folder made on first use,
-    so tokens survive a restart of the embedded setup without anyone choosing a secret."""
+    so tokens survive a restart of the embedded setup without anyone choosing a secret.
+    A file that others may read, or that is too short to resist guessing, is refused."""
     if settings.token_secret:
         if len(settings.token_secret) < MIN_SECRET_CHARS:
-            raise KeyRingError(f"RO_ASSISTANT_TOKEN_SECRET needs {MIN_SECRET_CHARS}+ characters")
+            raise TokenSecretError(
+                f"RO_ASSISTANT_TOKEN_SECRET needs {MIN_SECRET_CHARS}+ characters"
+            )
         return settings.token_secret
     path: Path = settings.token_secret_path
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.replace(path)
-    return path.read_text().strip()
+        _generate(path)
+    with path.open("rb") as fh:
+        mode = stat.S_IMODE(os.fstat(fh.fileno()).st_mode)
+        raw = fh.read().strip()
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise TokenSecretError(f"token secret file {path} must be mode 600 (is {mode:o})")
+    if len(raw) < MIN_SECRET_CHARS:
+        raise TokenSecretError(
+            f"token secret file {path} must hold at least {MIN_SECRET_CHARS} bytes (has {len(raw)})"
+        )
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise TokenSecretError(f"token secret file {path} must be text (UTF-8)") from None
+
+
+def _generate(path: Path) -> None:
+    """Written whole and 0600 from the start, so the secret is never briefly readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(secrets.token_urlsafe(48))
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)

@@ -108,8 +108,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     conninfo.app_url(settings)  # fail here, in one line, if the database is not configured
     logging.configure(settings.log_level or "INFO", settings.log_file)
+    app = create_app(settings)  # a weak token secret stops start-up here, in one line
     click.echo(f"serving on http://{host}:{port} (OpenAPI at /schema)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def _app_password(settings: Settings) -> str | None:

@@ -27,9 +27,11 @@ class TokenResponse(msgspec.Struct):
 @post("/api/v1/auth/token", status_code=200, tags=["auth"])
 async def issue_token(data: JSONBody[TokenRequest], state: State) -> TokenResponse:
     """A short-lived bearer token. Role and shop are read from the user record on every
-    request, so a disabled account or a changed role takes effect at once."""
+    request, so a disabled account or a changed role takes effect at once. After too many
+    failed logins for one email (known or not) it answers 429 with Retry-After."""
     issued = await auth.login(
         state.database,
+        state.login_guard,
         state.token_secret,
         state.settings.token_ttl_s,
         data.email,
