@@ -79,25 +79,31 @@ class ChainReport:
     rows: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    head_seq: int = 0
+    head_hash: bytes = bytes(32)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
+# One statement, so the rows and the head come from one snapshot: read one after the other,
+# a row committed in between would look like a removed one.
+_CHAIN = text(
+    "SELECT false AS is_head, seq, prev_hash, hash, app.audit_row_hash(a) = hash"
+    " FROM app.audit_log a"
+    " UNION ALL SELECT true, seq, NULL, hash, NULL FROM app.audit_chain_head()"
+    " ORDER BY is_head, seq"
+)
+
+
 async def verify(session: AsyncSession) -> ChainReport:
     """Walk the current tenant's chain (as ADMIN) and name the first row that does not fit."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT seq, prev_hash, hash, app.audit_row_hash(a) = hash FROM app.audit_log a"
-                " ORDER BY seq"
-            )
-        )
-    ).all()
-    head = (await session.execute(text("SELECT seq, hash FROM app.audit_chain_head()"))).first()
+    everything = (await session.execute(_CHAIN)).all()
+    rows = [r[1:] for r in everything if not r.is_head]
+    head = next(((int(r.seq), bytes(r.hash)) for r in everything if r.is_head), (0, bytes(32)))
     previous_hash = bytes(32)
-    for expected_seq, (seq, prev_hash, row_hash, intact) in enumerate(rows, start=1):
+    for expected_seq, (seq, prev_hash, stored_hash, intact) in enumerate(rows, start=1):
         if seq != expected_seq:
             return ChainReport(
                 len(rows), expected_seq, f"row {expected_seq} is missing (next present is {seq})"
@@ -106,15 +112,23 @@ async def verify(session: AsyncSession) -> ChainReport:
             return ChainReport(len(rows), seq, f"row {seq} does not link to row {seq - 1}")
         if not intact:
             return ChainReport(len(rows), seq, f"row {seq} was changed after it was written")
-        previous_hash = bytes(row_hash)
-    head_seq, head_hash = (int(head[0]), bytes(head[1])) if head else (0, bytes(32))
+        previous_hash = bytes(stored_hash)
+    head_seq, head_hash = head
     if head_seq != len(rows) or head_hash != previous_hash:
         return ChainReport(
             len(rows),
             len(rows) + 1,
             f"the chain ends at row {len(rows)} but {head_seq} rows were written",
         )
-    return ChainReport(len(rows))
+    return ChainReport(len(rows), head_seq=head_seq, head_hash=head_hash)
+
+
+async def row_hash(session: AsyncSession, seq: int) -> bytes | None:
+    """The stored hash of one row (as ADMIN); row 0 is the chain's all-zero start."""
+    if seq == 0:
+        return bytes(32)
+    found = await session.scalar(select(t.audit_log.c.hash).where(t.audit_log.c.seq == seq))
+    return bytes(found) if found is not None else None
 
 
 @dataclass(frozen=True, slots=True)

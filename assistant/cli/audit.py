@@ -1,4 +1,4 @@
-"""`ro-assistant audit …`: verify the hash chain, export the log."""
+"""`ro-assistant audit …`: verify the hash chain, anchor its head, export the log."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from assistant.audit import anchor
 from assistant.audit import service as audit_service
-from assistant.cli.common import run_with_database
+from assistant.cli.common import load_keyring, run_with_database
 from assistant.db.session import Database
 from assistant.settings import Settings
 from assistant.tenants import service
@@ -21,9 +22,21 @@ def audit() -> None:
 
 @audit.command()
 @click.option("--tenant", "slug", default=None, help="Only this shop (default: every shop).")
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Also check the chain against this anchor (from `audit anchor`); needs --tenant.",
+)
 @click.pass_obj
-def verify(settings: Settings, slug: str | None) -> None:
+def verify(settings: Settings, slug: str | None, anchor_file: Path | None) -> None:
     """Walk each shop's hash chain and name the first row that was changed or removed."""
+    if anchor_file is not None:
+        if slug is None:
+            raise click.UsageError("--anchor needs --tenant: an anchor belongs to one shop")
+        _verify_anchored(settings, slug, anchor_file)
+        return
 
     async def job(db: Database) -> bool:
         shops = [await find_tenant(db, slug)] if slug else await service.list_tenants(db)
@@ -40,6 +53,56 @@ def verify(settings: Settings, slug: str | None) -> None:
 
     if not run_with_database(settings, job):
         raise SystemExit(1)
+
+
+def _verify_anchored(settings: Settings, slug: str, anchor_file: Path) -> None:
+    ring = load_keyring(settings)
+
+    async def job(db: Database) -> audit_service.ChainReport:
+        shop = await find_tenant(db, slug)
+        async with db.transaction(admin_context(shop)) as session:
+            return await anchor.verify_against(session, ring, shop.tenant_id, the_anchor)
+
+    try:
+        the_anchor = anchor.load(anchor_file.read_text(errors="replace"))
+        report = run_with_database(settings, job)
+    except anchor.AnchorRefused as exc:
+        raise click.ClickException(f"{slug}: anchor refused: {exc}") from None
+    if not report.ok:
+        click.echo(f"{slug}: {report.rows} rows, BROKEN: {report.problem}")
+        raise SystemExit(1)
+    click.echo(f"{slug}: {report.rows} rows, chain intact, matches anchor at row {the_anchor.seq}")
+
+
+@audit.command("anchor")
+@click.option("--tenant", "slug", required=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@click.pass_obj
+def anchor_command(settings: Settings, slug: str, output: Path | None) -> None:
+    """Sign the shop's chain head with the key ring, if the chain is intact; keep the
+    anchor outside the database, where its owner cannot rewrite it with the log."""
+    ring = load_keyring(settings)
+
+    async def job(db: Database) -> tuple[audit_service.ChainReport, anchor.Anchor | None]:
+        shop = await find_tenant(db, slug)
+        async with db.transaction(admin_context(shop)) as session:
+            return await anchor.take(session, ring, shop.tenant_id, shop.slug)
+
+    report, signed = run_with_database(settings, job)
+    if signed is None:
+        raise click.ClickException(
+            f"{slug}: {report.rows} rows, BROKEN: {report.problem}; no anchor taken"
+        )
+    if output is None:
+        click.echo(signed.to_json(), nl=False)
+    else:
+        output.write_text(signed.to_json())
+        click.echo(f"wrote {output}: {signed.tenant} at row {signed.seq}")
 
 
 @audit.command()

@@ -50,12 +50,13 @@ class KeyRing:
 
     def tenant_key(self, tenant_id: UUID, purpose: str) -> bytes:
         """A per-tenant subkey, so the same VIN in two shops gives unrelated values."""
-        return HKDF(
-            algorithm=hashes.SHA256(),
-            length=KEY_BYTES,
-            salt=None,
-            info=f"ro-assistant/{purpose}/".encode() + tenant_id.bytes,
-        ).derive(self.blind_index_key)
+        return _derive(self.blind_index_key, tenant_id, purpose)
+
+    def tenant_data_subkey(self, key_ref: str, tenant_id: UUID, purpose: str) -> bytes:
+        """A per-tenant subkey of a named data key. Unlike the blind-index key, data keys
+        rotate: whatever is signed with one names its `key_ref` and stays checkable for as
+        long as that key is in the ring."""
+        return _derive(self.key(key_ref), tenant_id, purpose)
 
     def with_new_active_key(self) -> KeyRing:
         ref = new_key_ref()
@@ -97,6 +98,15 @@ class KeyRing:
             keys={ref: secrets.token_bytes(KEY_BYTES)},
             blind_index_key=secrets.token_bytes(KEY_BYTES),
         )
+
+
+def _derive(material: bytes, tenant_id: UUID, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=f"ro-assistant/{purpose}/".encode() + tenant_id.bytes,
+    ).derive(material)
 
 
 def new_key_ref() -> str:

@@ -1,4 +1,4 @@
-"""The audit log, for a shop's ADMIN: search, export, verify the hash chain."""
+"""The audit log, for a shop's ADMIN: search, export, verify and anchor the hash chain."""
 
 from __future__ import annotations
 
@@ -6,18 +6,48 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
+from assistant.audit import anchor as anchors
 from assistant.audit import service as audit
 from assistant.audit.service import AuditFilter, Outcome
+from assistant.errors import Unprocessable
 from assistant.search import Caller
 
 EXPORT_LIMIT = 100_000
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+HEX_256 = msgspec.Meta(pattern=anchors.HEX_256.pattern)
+
+
+class SignedAnchor(msgspec.Struct, forbid_unknown_fields=True):
+    """A chain head signed with the key ring, as `ro-assistant audit anchor` writes it."""
+
+    format: int
+    tenant_id: UUID
+    tenant: Annotated[str, msgspec.Meta(max_length=63)]
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    hash: Annotated[str, HEX_256]
+    created_at: Annotated[str, msgspec.Meta(max_length=64)]
+    key_ref: Annotated[str, msgspec.Meta(pattern=anchors.KEY_REF.pattern)]
+    mac: Annotated[str, HEX_256]
+
+
+class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
+    anchor: SignedAnchor | None = None
+
+
+class VerifyOut(msgspec.Struct):
+    ok: bool
+    rows: int
+    first_broken_seq: int | None
+    problem: str | None
+    anchor: SignedAnchor | None
 
 
 def _filter(
@@ -88,12 +118,32 @@ class AuditController(Controller):
 
     @post("/verify", status_code=200)
     async def verify(
-        self, db_session: NamedDependency[AsyncSession], admin: NamedDependency[Caller]
-    ) -> dict[str, Any]:
-        report = await audit.verify(db_session)
-        return {
-            "ok": report.ok,
-            "rows": report.rows,
-            "first_broken_seq": report.first_broken_seq,
-            "problem": report.problem,
-        }
+        self,
+        db_session: NamedDependency[AsyncSession],
+        admin: NamedDependency[Caller],
+        state: State,
+        data: JSONBody[VerifyIn | None] = None,
+    ) -> VerifyOut:
+        """Walks the chain, checks it against `anchor` when one is sent (422 if that anchor
+        was altered, signed with a key not in the ring, or is another shop's), and returns a
+        signed anchor of the head when everything holds. Keep anchors outside the database:
+        a later check against one catches a rewrite whose hashes were all recomputed."""
+        given = data.anchor if data is not None else None
+        try:
+            against = (
+                anchors.parse(msgspec.structs.asdict(given) | {"tenant_id": str(given.tenant_id)})
+                if given is not None
+                else None
+            )
+            report, signed = await anchors.take(
+                db_session, state.ring, admin.ctx.tenant_id, admin.slug, against
+            )
+        except anchors.AnchorRefused as exc:
+            raise Unprocessable(str(exc)) from None
+        return VerifyOut(
+            ok=report.ok,
+            rows=report.rows,
+            first_broken_seq=report.first_broken_seq,
+            problem=report.problem,
+            anchor=SignedAnchor(**signed.fields()) if signed else None,
+        )
