@@ -13,6 +13,7 @@ scrubbed at ingest.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -21,23 +22,30 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.audit.service import RequestMeta
 from assistant.auth.service import user_id_of
-from assistant.chat import conversations, estimate_answer, extractive, placeholders, prompts
+from assistant.chat import (
+    conversations,
+    estimate_answer,
+    extractive,
+    placeholders,
+    prompts,
+    typed_pii,
+)
 from assistant.chat import repository as repo
 from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
-from assistant.pii import blind_index
 from assistant.pii.keyring import KeyRing
+from assistant.pii.markers import neutralise
 from assistant.search import Caller, search_parsed
 from assistant.settings import Settings
 from retrieval import query
 from retrieval.embedders import Embedder
 from retrieval.packing import PackedContext, pack
-from retrieval.scrub import PiiKind
-from retrieval.scrub import placeholder as typed_placeholder
 from retrieval.search import Filters, Hit
 from retrieval.tokens import count_tokens
 
@@ -45,6 +53,7 @@ MAX_QUESTION_CHARS = query.MAX_QUESTION_CHARS
 HISTORY_MESSAGES = 12
 K = 8
 PROMPT = ("grounded_answer", "1")
+CUSTOMER_FIELDS = frozenset({"customer_name", "address", "phones", "email"})
 _NARROWING = frozenset({"ro_ids", "vin_bidx", "plate_bidx", "model", "technician", "date_from"})
 _FOLLOW_UP = re.compile(
     r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there)\b"
@@ -81,35 +90,17 @@ class Turn:
 
 
 def check_question(content: str) -> query.ParsedQuestion:
+    """Parsed off the event loop by the caller: detectors over 2,000 characters are cheap
+    but not free. A placeholder typed by the user is neutralised first, so it can never
+    be rendered for anyone."""
     if len(content) > MAX_QUESTION_CHARS:
         raise Unprocessable(f"a question has at most {MAX_QUESTION_CHARS} characters")
     try:
-        return query.parse(content)
+        parsed = query.parse(neutralise(content))
     except query.QuestionError as exc:
         raise Unprocessable(str(exc)) from None
-
-
-async def _stored_question(
-    session: AsyncSession, ring: KeyRing, caller: Caller, parsed: query.ParsedQuestion
-) -> str:
-    """The scrubbed question, with a typed VIN or plate replaced by a placeholder naming
-    the latest RO of that vehicle, so the asker (if allowed) still sees what they typed."""
-    text = parsed.text
-    tenant = caller.ctx.tenant_id
-    for values, kind, field_name, index in (
-        (parsed.vins, PiiKind.VIN, "vin", blind_index.vin_index),
-        (parsed.plates, PiiKind.LICENSE_PLATE, "license_plate", blind_index.plate_index),
-    ):
-        if len(values) != 1:
-            continue  # with several, which marker is which is not known: keep the markers
-        for value in values:
-            key = index(ring, tenant, value)
-            vin_key, plate_key = (key, None) if field_name == "vin" else (None, key)
-            ro = await repo.latest_ro_number_for_vehicle(session, tenant, vin_key, plate_key)
-            if ro:
-                marker = typed_placeholder(kind)
-                text = text.replace(marker, placeholders.placeholder(ro, field_name), 1)
-    return text
+    typed_pii.check_vehicles(parsed)
+    return parsed
 
 
 def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) -> str:
@@ -131,13 +122,15 @@ def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) 
 async def _placeholder_filters(
     session: AsyncSession, tenant_id: UUID, text: str
 ) -> tuple[str, Filters]:
-    """`[[pii:48211:vin]]` in a question means "the vehicle of RO 48211"."""
-    ros = [
-        m[1] for m in placeholders.PLACEHOLDER.finditer(text) if m[2] in {"vin", "license_plate"}
-    ]
-    vins, plates = await repo.vehicle_keys(session, tenant_id, ros)
+    """`[[pii:48211:vin]]` in a question means "the vehicle of RO 48211";
+    `[[pii:48211:customer_name]]` means "the ROs of that customer"."""
+    found = [(m[1], m[2]) for m in placeholders.PLACEHOLDER.finditer(text)]
+    vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
+    vins, plates = await repo.vehicle_keys(session, tenant_id, vehicle_ros)
+    customer_ros = [(ro, name) for ro, name in found if name in CUSTOMER_FIELDS]
+    ro_ids = await repo.customer_ro_ids(session, tenant_id, customer_ros)
     stripped = placeholders.PLACEHOLDER.sub(" ", text)
-    return stripped, Filters(vin_bidx=vins, plate_bidx=plates)
+    return stripped, Filters(vin_bidx=vins, plate_bidx=plates, ro_ids=ro_ids)
 
 
 def _history_messages(history: Sequence[repo.Message], budget: int) -> list[dict[str, str]]:
@@ -154,6 +147,22 @@ def _history_messages(history: Sequence[repo.Message], budget: int) -> list[dict
     return list(reversed(turns))
 
 
+async def _named_ros(
+    session: AsyncSession, tenant_id: UUID, answer: str, cited: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An extractive answer about an RO the question named ("the phone on RO 48211") cites
+    that RO, so its details render for those who may see them."""
+    have = {c["ro_number"] for c in cited}
+    out = []
+    for ro_number in dict.fromkeys(m[1] for m in placeholders.PLACEHOLDER.finditer(answer)):
+        if ro_number in have:
+            continue
+        ro_id = await repo.ro_id_by_number(session, tenant_id, ro_number)
+        if ro_id is not None:
+            out.append(_citation(ro_id, ro_number, None, None, ""))
+    return out
+
+
 def _citation(
     ro_id: UUID, ro_number: str, line: str | None, day: date | None, vehicle: str
 ) -> dict[str, Any]:
@@ -166,8 +175,10 @@ def _citation(
     }
 
 
-async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, content: str) -> Turn:
-    parsed = check_question(content)
+async def prepare(
+    svc: ChatServices, caller: Caller, conversation_id: UUID, content: str, meta: RequestMeta
+) -> Turn:
+    parsed = await anyio.to_thread.run_sync(check_question, content)
     tenant = caller.ctx.tenant_id
     settings = svc.settings
     async with svc.db.transaction(caller.ctx) as session:
@@ -175,7 +186,9 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
         if conversation.status == "archived":
             raise Conflict("this conversation is archived: unarchive it to continue")
         history = await repo.messages(session, tenant, conversation_id, limit=HISTORY_MESSAGES)
-        stored = await _stored_question(session, svc.ring, caller, parsed)
+        stored = await typed_pii.scrub_typed(
+            session, svc.ring, caller, parsed, meta, budget=settings.pii_lookups_per_hour
+        )
         question = await repo.add_message(
             session,
             tenant,
@@ -192,6 +205,13 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
             session, tenant, retrieval_text(stored, history, settings.history_tokens)
         )
         search_question = query.parse(search_text) if search_text.strip() else parsed
+        # Only what the question names as a vehicle (for the blind index) comes from the
+        # typed text; every word that is read, quoted or stored is the scrubbed one.
+        scrubbed = dataclasses.replace(
+            parsed,
+            text=placeholders.PLACEHOLDER.sub(" ", stored),
+            code_tokens=search_question.code_tokens,
+        )
         result = await search_parsed(
             session, svc.ring, svc.embedder, caller, search_question, vehicle, k=K
         )
@@ -213,9 +233,9 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
             trace=trace,
             model_name=svc.model.model if svc.model else extractive.MODEL_NAME,
         )
-        if estimate_answer.wanted(parsed.text):
+        if estimate_answer.wanted(scrubbed.text):
             drafted = await estimate_answer.draft_for_chat(
-                session, svc.ring, svc.embedder, caller, parsed
+                session, svc.ring, svc.embedder, caller, scrubbed
             )
             if drafted is not None:
                 turn.fixed_text, turn.citations, turn.metadata["estimate"] = drafted
@@ -223,11 +243,12 @@ async def prepare(svc: ChatServices, caller: Caller, conversation_id: UUID, cont
                 return turn
         if svc.model is None or not result.hits:
             quoted = extractive.relevant(result.hits, narrowed)
-            turn.fixed_text = extractive.answer(parsed.text, quoted, search_question.ro_numbers)
+            turn.fixed_text = extractive.answer(scrubbed.text, quoted, search_question.ro_numbers)
             turn.citations = [
                 _citation(h.ro_id, h.ro_number, h.line_letter, h.opened_on, h.vehicle)
                 for h in quoted[: extractive.MAX_RECORDS]
             ]
+            turn.citations += await _named_ros(session, tenant, turn.fixed_text, turn.citations)
             turn.model_name = extractive.MODEL_NAME
             return turn
         system, user = prompts.load(*PROMPT, directory=settings.prompts_dir).render(

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
 from assistant.auth.service import user_id_of
-from assistant.chat import placeholders
+from assistant.chat import placeholders, typed_pii
 from assistant.chat import repository as repo
 from assistant.db.session import Role
 from assistant.errors import NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
+from assistant.pii.markers import neutralise
 from assistant.search import Caller
+from retrieval import query
 
 MAX_TITLE = 200
 STATUSES = ("active", "archived")
@@ -38,13 +42,39 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise Unprocessable("the cursor is not one this API gave out") from None
 
 
-def clean_title(title: str | None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class TitleScrub:
+    """What scrubbing a title needs: titles are shown as typed, so they hold markers."""
+
+    ring: KeyRing
+    meta: RequestMeta
+    lookup_budget: int
+
+
+async def clean_title(
+    session: AsyncSession, caller: Caller, title: str | None, scrub: TitleScrub
+) -> str | None:
     if title is None:
         return None
     title = " ".join(title.split())
     if len(title) > MAX_TITLE:
         raise Unprocessable(f"a title has at most {MAX_TITLE} characters")
-    return title or None
+    if not title:
+        return None
+    try:
+        parsed = await anyio.to_thread.run_sync(query.parse, neutralise(title))
+    except query.QuestionError:
+        return None
+    cleaned = await typed_pii.scrub_typed(
+        session,
+        scrub.ring,
+        caller,
+        parsed,
+        scrub.meta,
+        budget=scrub.lookup_budget,
+        markers_only=True,
+    )
+    return " ".join(cleaned.split())[:MAX_TITLE] or None
 
 
 async def readable(
@@ -81,16 +111,23 @@ async def own(
     return conversation
 
 
-async def create(session: AsyncSession, caller: Caller, title: str | None) -> repo.Conversation:
-    return await repo.create(session, caller.ctx.tenant_id, user_id_of(caller), clean_title(title))
+async def create(
+    session: AsyncSession, caller: Caller, title: str | None, scrub: TitleScrub
+) -> repo.Conversation:
+    cleaned = await clean_title(session, caller, title, scrub)
+    return await repo.create(session, caller.ctx.tenant_id, user_id_of(caller), cleaned)
 
 
 async def change(
-    session: AsyncSession, caller: Caller, conversation_id: UUID, values: dict[str, Any]
+    session: AsyncSession,
+    caller: Caller,
+    conversation_id: UUID,
+    values: dict[str, Any],
+    scrub: TitleScrub,
 ) -> repo.Conversation:
     await own(session, caller, conversation_id)
     if "title" in values:
-        values["title"] = clean_title(values["title"])
+        values["title"] = await clean_title(session, caller, values["title"], scrub)
     if values.get("status") not in (None, *STATUSES):
         raise Unprocessable("status is active or archived")
     updated = await repo.update_fields(session, caller.ctx.tenant_id, conversation_id, values)
@@ -105,19 +142,21 @@ async def delete(session: AsyncSession, caller: Caller, conversation_id: UUID) -
 
 
 async def message_view(
-    session: AsyncSession,
-    ring: KeyRing,
-    caller: Caller,
-    message: repo.Message,
-    meta: RequestMeta,
+    session: AsyncSession, renderer: placeholders.Renderer, message: repo.Message
 ) -> dict[str, Any]:
-    """A message as this caller may see it: placeholders rendered (and audited) afresh."""
+    """A message as this reader may see it: an answer's placeholders rendered (and
+    audited) afresh for the ROs it cites; a user's own text never shows a value."""
+    if message.role == "assistant":
+        cited = {str(c.get("ro_number")) for c in message.citations if c.get("ro_number")}
+        content = await renderer.message(cited).render(session, message.content)
+    else:
+        content = placeholders.user_label(message.content)
     view: dict[str, Any] = {
         "id": str(message.message_id),
         "conversation_id": str(message.conversation_id),
         "role": message.role,
         "status": message.status,
-        "content": await placeholders.render(session, ring, caller, message.content, meta),
+        "content": content,
         "error": message.error,
         "citations": message.citations,
         "created_at": message.created_at.isoformat(),

@@ -1,16 +1,26 @@
-"""PII placeholders in answers, rendered for each caller on the way out.
+"""PII placeholders in answers, rendered for each reader on the way out.
 
 Stored messages and everything sent to a model hold `[[pii:RO_NUMBER:FIELD]]`, never a
-value. Rendering decides per caller and per read: TECH sees `[redacted]`; ADMIN and
-PII_APPROVED see the value, and each value shown writes one audit row in the same
-transaction (no audit row, no value). A placeholder naming an RO this shop does not have
-renders as `[unknown]`, so a model cannot reach another shop's customers by guessing.
+value. Rendering decides per reader and per request, and only where the server itself put
+the placeholder:
+
+- only in assistant messages (a user's own text shows a neutral label, never a value),
+- only for ROs that message cites (a PII_APPROVED user reads anything else through
+  `GET /repair-orders/{id}?purpose=…`),
+- never inside a link or image target, a URL or an HTML tag (`[removed]`), so a value is
+  always plain text and cannot be carried off to another host by a Markdown renderer,
+- each (RO, field) revealed once per request (one audit row per RO for the fields the
+  page shows), and at most `MAX_PER_MESSAGE` distinct details per message.
+
+TECH sees `[redacted]`. A placeholder naming an RO this shop does not have renders as
+`[unknown]`, so a model cannot reach another shop's customers by guessing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,17 +29,19 @@ from assistant.audit.service import RequestMeta
 from assistant.chat import repository
 from assistant.pii import reveal, vault
 from assistant.pii.keyring import KeyRing
+from assistant.pii.markers import PLACEHOLDER, placeholder
 from assistant.search import Caller
 
-PLACEHOLDER = re.compile(r"\[\[pii:([A-Za-z0-9\-]{1,20}):([a-z_]{2,20})\]\]")
+__all__ = ["PLACEHOLDER", "Renderer", "placeholder", "render_stream", "user_label"]
+
 REDACTED = "[redacted]"
 UNKNOWN = "[unknown]"
+REMOVED = "[removed]"
+TOO_MANY = "[too many details: open the RO]"
 PURPOSE = "shown in a chat answer"
+MAX_PER_MESSAGE = 10
 _LONGEST = 48  # a placeholder is never longer than this
-
-
-def placeholder(ro_number: str, field: str) -> str:
-    return f"[[pii:{ro_number}:{field}]]"
+_CONTEXT = 2000  # how much earlier text decides whether a placeholder sits in a link
 
 
 def _display(value: Any) -> str:
@@ -44,44 +56,118 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-async def render_one(
-    session: AsyncSession,
-    ring: KeyRing,
-    caller: Caller,
-    ro_number: str,
-    field: str,
-    meta: RequestMeta,
-) -> str:
-    if field not in vault.PII_FIELDS:
-        return UNKNOWN
-    if caller.ctx.role not in reveal.REVEALING_ROLES:
-        return REDACTED
-    ro_id = await repository.ro_id_by_number(session, caller.ctx.tenant_id, ro_number)
-    if ro_id is None:
-        return UNKNOWN
-    result = await reveal.reveal(session, ring, caller.ctx, ro_id, [field], PURPOSE, meta)
-    if isinstance(result, reveal.Revealed):
-        return _display(result.values.get(field))
-    return REDACTED
+def user_label(text: str) -> str:
+    """What a user's own stored text shows where the server recognised a detail."""
+    return PLACEHOLDER.sub(lambda m: f"[{m[2].replace('_', ' ')} of RO {m[1]}]", text)
 
 
-async def render(
-    session: AsyncSession, ring: KeyRing, caller: Caller, text: str, meta: RequestMeta
-) -> str:
-    out: list[str] = []
-    cursor = 0
-    for match in PLACEHOLDER.finditer(text):
-        out.append(text[cursor : match.start()])
-        out.append(await render_one(session, ring, caller, match[1], match[2], meta))
-        cursor = match.end()
-    out.append(text[cursor:])
-    return "".join(out)
+def in_link(before: str) -> bool:
+    """Whether text placed right after `before` would land inside a link or image target,
+    a URL, or an HTML tag on the same line."""
+    line = before[before.rfind("\n") + 1 :]
+    target = line.rfind("](")
+    if target >= 0 and ")" not in line[target:]:
+        return True
+    tag = line.rfind("<")
+    if tag >= 0 and ">" not in line[tag:]:
+        return True
+    word = line[max(line.rfind(" "), line.rfind("\t")) + 1 :].lower()
+    return any(mark in word for mark in ("://", "www.", "mailto:", "=", "?", "&"))
 
 
-Renderer = Callable[[str], Awaitable[str]]
+Key = tuple[str, str]
 
 
-async def render_stream(deltas: AsyncIterator[str], render_text: Renderer) -> AsyncIterator[str]:
+@dataclass(slots=True)
+class Renderer:
+    """One per request: the values it has revealed, so each (RO, field) costs one reveal
+    and one audit row however many messages or stream pieces show it."""
+
+    ring: KeyRing
+    caller: Caller
+    meta: RequestMeta
+    _shown: dict[Key, str] = field(default_factory=dict)
+
+    def message(self, cited: Collection[str]) -> MessageRender:
+        return MessageRender(self, frozenset(cited))
+
+    async def values(self, session: AsyncSession, keys: Collection[Key]) -> None:
+        by_ro: dict[str, list[str]] = {}
+        for ro_number, name in keys:
+            if (ro_number, name) not in self._shown:
+                by_ro.setdefault(ro_number, []).append(name)
+        tenant = self.caller.ctx.tenant_id
+        for ro_number, names in by_ro.items():
+            ro_id = await repository.ro_id_by_number(session, tenant, ro_number)
+            if ro_id is None:
+                self._shown |= {(ro_number, n): UNKNOWN for n in names}
+                continue
+            result = await reveal.reveal(
+                session, self.ring, self.caller.ctx, ro_id, names, PURPOSE, self.meta
+            )
+            for name in names:
+                shown = (
+                    _display(result.values.get(name))
+                    if isinstance(result, reveal.Revealed)
+                    else REDACTED
+                )
+                self._shown[(ro_number, name)] = shown
+
+    def shown(self, key: Key) -> str:
+        return self._shown[key]
+
+
+@dataclass(slots=True)
+class MessageRender:
+    """Renders one assistant message, whole or piece by piece as it streams."""
+
+    renderer: Renderer
+    cited: frozenset[str]
+    _before: str = ""
+    _distinct: set[Key] = field(default_factory=set)
+
+    def plain(self, text: str) -> str:
+        """A piece with no placeholder: nothing to render, but later ones read it."""
+        self._before = (self._before + text)[-_CONTEXT:]
+        return text
+
+    async def render(self, session: AsyncSession, text: str) -> str:
+        matches = list(PLACEHOLDER.finditer(text))
+        decisions: list[str | Key] = []
+        wanted: set[Key] = set()
+        revealing = self.renderer.caller.ctx.role in reveal.REVEALING_ROLES
+        for match in matches:
+            key: Key = (match[1], match[2])
+            context = (self._before + text[: match.start()])[-_CONTEXT:]
+            if key[1] not in vault.PII_FIELDS:
+                decisions.append(UNKNOWN)
+            elif not revealing or key[0] not in self.cited:
+                decisions.append(REDACTED)
+            elif in_link(context):
+                decisions.append(REMOVED)
+            elif key not in self._distinct and len(self._distinct) >= MAX_PER_MESSAGE:
+                decisions.append(TOO_MANY)
+            else:
+                self._distinct.add(key)
+                wanted.add(key)
+                decisions.append(key)
+        if wanted:
+            await self.renderer.values(session, wanted)
+        out: list[str] = []
+        cursor = 0
+        for match, decision in zip(matches, decisions, strict=True):
+            out.append(text[cursor : match.start()])
+            out.append(decision if isinstance(decision, str) else self.renderer.shown(decision))
+            cursor = match.end()
+        out.append(text[cursor:])
+        self._before = (self._before + text)[-_CONTEXT:]
+        return "".join(out)
+
+
+Render = Callable[[str], Awaitable[str]]
+
+
+async def render_stream(deltas: AsyncIterator[str], render_text: Render) -> AsyncIterator[str]:
     """Rendered text as it streams: a delta that might end inside a placeholder is held
     back until the placeholder closes (or clearly is not one), so no half-placeholder and
     no unrendered one ever reaches the client."""
@@ -96,9 +182,6 @@ async def render_stream(deltas: AsyncIterator[str], render_text: Renderer) -> As
         yield await render_text(pending)
 
 
-_OPEN_PLACEHOLDER = re.compile(r"\[\[pii:[A-Za-z0-9\-]{0,20}(?::[a-z_]{0,20}\]?)?")
-
-
 def _could_open(tail: str) -> bool:
     return "[[pii:".startswith(tail) or bool(_OPEN_PLACEHOLDER.fullmatch(tail))
 
@@ -109,3 +192,6 @@ def _safe_prefix(text: str) -> int:
         if text[start] == "[" and _could_open(text[start:]):
             return start
     return len(text)
+
+
+_OPEN_PLACEHOLDER = re.compile(r"\[\[pii:[A-Za-z0-9\-]{0,20}(?::[a-z_]{0,20}\]?)?")

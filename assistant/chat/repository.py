@@ -172,12 +172,30 @@ async def update_message(
 
 
 async def messages(
-    session: AsyncSession, tenant_id: UUID, conversation_id: UUID, limit: int | None = None
+    session: AsyncSession,
+    tenant_id: UUID,
+    conversation_id: UUID,
+    limit: int | None = None,
+    before: UUID | None = None,
 ) -> list[Message]:
-    """Oldest first; with `limit`, the latest `limit` of them (still oldest first)."""
+    """Oldest first; with `limit`, the latest `limit` of them (still oldest first), and
+    with `before`, only those written before that message (the next page back)."""
     query = select(*_MESSAGE).where(
         m.c.tenant_id == tenant_id, m.c.conversation_id == conversation_id
     )
+    if before is not None:
+        anchor = (
+            await session.execute(
+                select(m.c.created_at).where(
+                    m.c.tenant_id == tenant_id,
+                    m.c.conversation_id == conversation_id,
+                    m.c.message_id == before,
+                )
+            )
+        ).first()
+        if anchor is None:
+            return []
+        query = query.where(tuple_(m.c.created_at, m.c.message_id) < tuple_(anchor[0], before))
     if limit is None:
         rows = await session.execute(query.order_by(m.c.created_at, m.c.message_id))
         return [Message(*row) for row in rows]
@@ -243,3 +261,35 @@ async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
         await session.execute(select(t.tenants.c.name).where(t.tenants.c.tenant_id == tenant_id))
     ).first()
     return str(row[0]) if row else "this shop"
+
+
+_TERM_KINDS = {
+    "customer_name": ("name",),
+    "address": ("street",),
+    "phones": ("phone",),
+    "email": ("email",),
+}
+
+
+async def customer_ro_ids(
+    session: AsyncSession, tenant_id: UUID, details: list[tuple[str, str]]
+) -> tuple[UUID, ...]:
+    """Every RO that shares a customer term with these (RO number, field) pairs: "what did
+    we do for [[pii:48211:customer_name]]" means all of that customer's ROs."""
+    ct, r = t.customer_terms, t.repair_orders
+    found: dict[UUID, None] = {}
+    for ro_number, field in details:
+        kinds = _TERM_KINDS.get(field)
+        if not kinds:
+            continue
+        same = ct.alias("same")
+        rows = await session.execute(
+            select(same.c.ro_id)
+            .select_from(ct)
+            .join(r, (r.c.tenant_id == ct.c.tenant_id) & (r.c.ro_id == ct.c.ro_id))
+            .join(same, (same.c.tenant_id == ct.c.tenant_id) & (same.c.term == ct.c.term))
+            .where(ct.c.tenant_id == tenant_id, r.c.ro_number == ro_number, ct.c.kind.in_(kinds))
+            .distinct()
+        )
+        found |= {UUID(str(row[0])): None for row in rows}
+    return tuple(found)

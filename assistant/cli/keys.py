@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import click
 
+from assistant.audit.service import RequestMeta
 from assistant.cli.common import load_keyring, run_with_database
 from assistant.db.session import Database
-from assistant.pii import keyring, rotation
+from assistant.pii import customer_terms, keyring, rotation
 from assistant.pii.keyring import KeyRing, KeyRingError
 from assistant.settings import Settings
 from assistant.tenants import service
@@ -76,3 +78,25 @@ def rotate(settings: Settings, slug: str | None, batch_size: int) -> None:
 
     if not run_with_database(settings, job):
         raise SystemExit(1)
+
+
+@keys.command("index-customers")
+@click.option("--tenant", "slug", default=None, help="Only this shop (default: every shop).")
+@click.option("--batch-size", default=200, show_default=True, type=click.IntRange(1, 10_000))
+@click.pass_obj
+def index_customers(settings: Settings, slug: str | None, batch_size: int) -> None:
+    """Rebuild the keyed customer-term index (names, streets, phones, emails typed in
+    questions are recognised through it) from the vault, e.g. for shops ingested before
+    it existed. Each RO read is audited."""
+    ring = load_keyring(settings)
+
+    async def job(db: Database) -> None:
+        shops = [await find_tenant(db, slug)] if slug else await service.list_tenants(db)
+        meta = RequestMeta(request_id=f"keys-index-customers-{uuid.uuid4().hex}")
+        for shop in shops:
+            count = await customer_terms.rebuild(
+                db, ring, shop.tenant_id, meta, batch_size=batch_size
+            )
+            click.echo(f"{shop.slug}: indexed the customers of {count} ROs")
+
+    run_with_database(settings, job)

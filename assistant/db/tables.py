@@ -176,6 +176,15 @@ pii_vault = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+customer_terms = Table(
+    "customer_terms",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("ro_id", Uuid, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("term", LargeBinary, primary_key=True),
+)
+
 ro_chunks = Table(
     "ro_chunks",
     metadata,

@@ -24,9 +24,10 @@ from assistant.db.session import Database, DbContext, Role
 from assistant.ingest import readers, repository
 from assistant.ingest.records import Customer, RepairOrderRecord, ro_number_of, validate
 from assistant.logging import get_logger
-from assistant.pii import blind_index, documents, vault
+from assistant.pii import blind_index, customer_terms, documents, vault
 from assistant.pii.documents import SourceDocument
 from assistant.pii.keyring import KeyRing
+from assistant.pii.markers import neutralise_data
 from retrieval import repository as chunk_store
 from retrieval.chunking import RoView, chunk_ro, ro_view
 from retrieval.embedders import Embedder
@@ -146,7 +147,9 @@ async def ingest_bytes(
 
     async def worker(batch: list[tuple[int, readers.RawRecord]]) -> None:
         for index, raw in batch:
-            record, reasons = (None, list(raw.errors)) if raw.errors else validate(raw.data)
+            record, reasons = (
+                (None, list(raw.errors)) if raw.errors else validate(neutralise_data(raw.data))
+            )
             if record is None:
                 rejected.append(
                     (index, Rejection(raw.position, ro_number_of(raw.data), tuple(reasons)))
@@ -233,6 +236,7 @@ async def store_repair_order(
         )
     elif existing is not None:
         await vault.remove(session, tenant_id, ro_id)
+    await customer_terms.replace(session, ring, tenant_id, ro_id, payload)
     return Outcome.UPDATED if existing else Outcome.INGESTED
 
 

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from assistant.api.app import create_app
+from assistant.audit.service import RequestMeta
 from assistant.chat import answers, conversations
 from assistant.chat.llm import Generation
 from assistant.db.session import Database
@@ -90,8 +91,11 @@ async def test_deleting_the_conversation_mid_answer_is_a_clear_404(
     try:
         caller = await caller_by_email(db, login_of(SHOP, "tech")[0])
         async with db.transaction(caller.ctx) as session:
-            conversation = await conversations.create(session, caller, "to be deleted")
-        turn = await answers.prepare(svc, caller, conversation.conversation_id, "brake pedal")
+            scrub = conversations.TitleScrub(ring, RequestMeta(), 30)
+            conversation = await conversations.create(session, caller, "to be deleted", scrub)
+        turn = await answers.prepare(
+            svc, caller, conversation.conversation_id, "brake pedal", RequestMeta()
+        )
         async with db.transaction(caller.ctx) as session:
             await conversations.delete(session, caller, conversation.conversation_id)
         generation = Generation(turn.model_name)

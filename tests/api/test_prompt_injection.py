@@ -150,7 +150,8 @@ async def test_injection_changes_nothing(
     b_values = [v.lower() for v in pii_values(CUSTOMER_B) if len(v) >= 6]
     assert helpers.leaked(b_values, admin_bodies) == []
     assert CUSTOMER["phones"][0] in admin_answer
-    assert "RO 77001 customer: [unknown] [unknown]" in admin_answer
+    # RO 77001 is no record of this shop, so no answer can cite it: nothing is rendered.
+    assert "RO 77001 customer: [redacted] [redacted]" in admin_answer
     if any(
         m["role"] == "user" and "<records>" in m["content"] for m in llm.requests[-1]["messages"]
     ):

@@ -79,6 +79,11 @@ def seed_tenant(app_url: str, slug: str) -> SeededTenant:
             [tenant_id, ro_id, os.urandom(12), os.urandom(48)],
         )
         conn.execute(
+            "INSERT INTO app.customer_terms (tenant_id, ro_id, kind, term)"
+            " VALUES (%s, %s, 'name', %s)",
+            [tenant_id, ro_id, os.urandom(32)],
+        )
+        conn.execute(
             "INSERT INTO app.ro_chunks (tenant_id, ro_id, line_id, kind, content, embedding,"
             " embedding_model, token_count) VALUES (%s, %s, %s, 'line', %s, %s, 'test', 5)",
             [tenant_id, ro_id, line_id, "Line A: replaced front pads P0420", Vector([0.1] * 384)],

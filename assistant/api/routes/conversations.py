@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,10 @@ class ConversationPage(msgspec.Struct):
     next_cursor: str | None
 
 
+def title_scrub(state: State, meta: RequestMeta) -> service.TitleScrub:
+    return service.TitleScrub(state.ring, meta, state.settings.pii_lookups_per_hour)
+
+
 def out(c: repo.Conversation) -> ConversationOut:
     return ConversationOut(
         id=c.conversation_id,
@@ -66,9 +71,12 @@ class ConversationController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
+        meta: NamedDependency[RequestMeta],
+        state: State,
         data: JSONBody[ConversationIn | None] = None,
     ) -> ConversationOut:
-        return out(await service.create(db_session, caller, data.title if data else None))
+        title = data.title if data else None
+        return out(await service.create(db_session, caller, title, title_scrub(state, meta)))
 
     @get("/")
     async def list_own(
@@ -104,6 +112,8 @@ class ConversationController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
+        meta: NamedDependency[RequestMeta],
+        state: State,
         conversation_id: FromPath[UUID],
         data: JSONBody[ConversationPatch],
     ) -> ConversationOut:
@@ -112,7 +122,8 @@ class ConversationController(Controller):
             for k, v in (("title", data.title), ("status", data.status))
             if v is not msgspec.UNSET
         }
-        return out(await service.change(db_session, caller, conversation_id, values))
+        scrub = title_scrub(state, meta)
+        return out(await service.change(db_session, caller, conversation_id, values, scrub))
 
     @delete("/{conversation_id:uuid}")
     async def remove(

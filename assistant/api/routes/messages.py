@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,8 @@ from assistant.logging import get_logger
 from assistant.search import Caller
 
 log = get_logger("assistant.chat")
-MAX_MESSAGES = 500
+PAGE = 50
+MAX_PAGE = 200
 
 
 class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,12 +55,17 @@ class MessageController(Controller):
         meta: NamedDependency[RequestMeta],
         state: State,
         conversation_id: FromPath[UUID],
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = PAGE,
+        before: FromQuery[UUID | None] = None,
     ) -> list[dict[str, Any]]:
+        """The latest `limit` messages, oldest first; pass the first one's id as `before`
+        for the page before it. Only the page shown is rendered (and audited)."""
         await service.readable(db_session, caller, conversation_id, meta)
         rows = await repo.messages(
-            db_session, caller.ctx.tenant_id, conversation_id, limit=MAX_MESSAGES
+            db_session, caller.ctx.tenant_id, conversation_id, limit=limit, before=before
         )
-        return [await service.message_view(db_session, state.ring, caller, m, meta) for m in rows]
+        renderer = placeholders.Renderer(state.ring, caller, meta)
+        return [await service.message_view(db_session, renderer, m) for m in rows]
 
     @post("/", dependencies={"caller": Provide(provide_chat_caller)})
     async def ask(
@@ -74,7 +80,7 @@ class MessageController(Controller):
         """Runs without the request transaction: the question is committed before the model
         is called, so a failure or timeout never loses it."""
         svc: answers.ChatServices = state.chat
-        turn = await answers.prepare(svc, caller, conversation_id, data.content)
+        turn = await answers.prepare(svc, caller, conversation_id, data.content, meta)
         if "text/event-stream" in request.headers.get("accept", ""):
             return ServerSentEvent(_stream(svc, turn, meta))
         generation = Generation(turn.model_name)
@@ -89,12 +95,11 @@ class MessageController(Controller):
             await answers.fail(svc, turn, INCOMPLETE)
             raise
         answer = await answers.finish(svc, turn, generation)
+        renderer = placeholders.Renderer(svc.ring, caller, meta)
         async with svc.db.transaction(caller.ctx) as session:
             body = {
-                "question": await service.message_view(
-                    session, svc.ring, caller, turn.question, meta
-                ),
-                "answer": await service.message_view(session, svc.ring, caller, answer, meta),
+                "question": await service.message_view(session, renderer, turn.question),
+                "answer": await service.message_view(session, renderer, answer),
             }
         return Response(body, status_code=201)
 
@@ -103,12 +108,14 @@ async def _stream(
     svc: answers.ChatServices, turn: answers.Turn, meta: NamedDependency[RequestMeta]
 ) -> AsyncIterator[ServerSentEventMessage]:
     caller = turn.caller
+    cited = {str(c["ro_number"]) for c in turn.citations if c.get("ro_number")}
+    message = placeholders.Renderer(svc.ring, caller, meta).message(cited)
 
     async def render(text: str) -> str:
         if "[[pii:" not in text:
-            return text
+            return message.plain(text)
         async with svc.db.transaction(caller.ctx) as session:
-            return await placeholders.render(session, svc.ring, caller, text, meta)
+            return await message.render(session, text)
 
     yield _event(
         "retrieval",
