@@ -100,7 +100,8 @@ def check_question(content: str) -> query.ParsedQuestion:
     except query.QuestionError as exc:
         raise Unprocessable(str(exc)) from None
     typed_pii.check_vehicles(parsed)
-    return parsed
+    # Parsing takes characters out; what is left is checked again.
+    return dataclasses.replace(parsed, text=neutralise(parsed.text))
 
 
 def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) -> str:

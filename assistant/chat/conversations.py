@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,7 @@ async def clean_title(
         parsed = await anyio.to_thread.run_sync(query.parse, neutralise(title))
     except query.QuestionError:
         return None
+    parsed = dataclasses.replace(parsed, text=neutralise(parsed.text))
     cleaned = await typed_pii.scrub_typed(
         session,
         scrub.ring,

@@ -61,18 +61,25 @@ def user_label(text: str) -> str:
     return PLACEHOLDER.sub(lambda m: f"[{m[2].replace('_', ' ')} of RO {m[1]}]", text)
 
 
-def in_link(before: str) -> bool:
-    """Whether text placed right after `before` would land inside a link or image target,
-    a URL, or an HTML tag on the same line."""
-    line = before[before.rfind("\n") + 1 :]
-    target = line.rfind("](")
-    if target >= 0 and ")" not in line[target:]:
-        return True
-    tag = line.rfind("<")
-    if tag >= 0 and ">" not in line[tag:]:
-        return True
-    word = line[max(line.rfind(" "), line.rfind("\t")) + 1 :].lower()
-    return any(mark in word for mark in ("://", "www.", "mailto:", "=", "?", "&"))
+# Anything that can open a link or image target, a reference definition, an autolink, a
+# URL or an HTML tag. A value is shown only in a paragraph that holds none of them before
+# it, so no Markdown renderer can carry it to another host, however the syntax is bent
+# (escaped or nested parentheses, a target on the next line, a reference defined later).
+_LINKISH = ("](", "][", "]:", "<", "//", ":/", "\\/", "www.", "mailto:", "tel:", "=", "&#")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def paragraph_tail(text: str) -> str:
+    """The text after the last blank line: the paragraph a next piece would continue."""
+    ends = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    return text[ends[-1] :] if ends else text
+
+
+def in_link(paragraph: str) -> bool:
+    """Whether text placed after `paragraph` (the rendered paragraph so far) could land in
+    a link, URL or tag. Conservative: a paragraph too long to judge counts as one."""
+    lowered = paragraph.lower()
+    return len(paragraph) >= _CONTEXT or any(mark in lowered for mark in _LINKISH)
 
 
 Key = tuple[str, str]
@@ -119,16 +126,21 @@ class Renderer:
 
 @dataclass(slots=True)
 class MessageRender:
-    """Renders one assistant message, whole or piece by piece as it streams."""
+    """Renders one assistant message, whole or piece by piece as it streams. What decides
+    whether a value may appear is the rendered text before it, values included, so a value
+    on file that holds link syntax cannot open a link for the next one."""
 
     renderer: Renderer
     cited: frozenset[str]
-    _before: str = ""
+    _paragraph: str = ""
     _distinct: set[Key] = field(default_factory=set)
+
+    def _advance(self, rendered: str) -> None:
+        self._paragraph = paragraph_tail(self._paragraph + rendered)[-_CONTEXT:]
 
     def plain(self, text: str) -> str:
         """A piece with no placeholder: nothing to render, but later ones read it."""
-        self._before = (self._before + text)[-_CONTEXT:]
+        self._advance(text)
         return text
 
     async def render(self, session: AsyncSession, text: str) -> str:
@@ -136,14 +148,16 @@ class MessageRender:
         decisions: list[str | Key] = []
         wanted: set[Key] = set()
         revealing = self.renderer.caller.ctx.role in reveal.REVEALING_ROLES
+        paragraph, cursor = self._paragraph, 0
         for match in matches:
             key: Key = (match[1], match[2])
-            context = (self._before + text[: match.start()])[-_CONTEXT:]
+            paragraph = paragraph_tail(paragraph + text[cursor : match.start()])[-_CONTEXT:]
+            cursor = match.end()
             if key[1] not in vault.PII_FIELDS:
                 decisions.append(UNKNOWN)
             elif not revealing or key[0] not in self.cited:
                 decisions.append(REDACTED)
-            elif in_link(context):
+            elif in_link(paragraph):
                 decisions.append(REMOVED)
             elif key not in self._distinct and len(self._distinct) >= MAX_PER_MESSAGE:
                 decisions.append(TOO_MANY)
@@ -151,17 +165,28 @@ class MessageRender:
                 self._distinct.add(key)
                 wanted.add(key)
                 decisions.append(key)
+            paragraph += "x"
         if wanted:
             await self.renderer.values(session, wanted)
         out: list[str] = []
-        cursor = 0
+        paragraph, cursor = self._paragraph, 0
         for match, decision in zip(matches, decisions, strict=True):
-            out.append(text[cursor : match.start()])
-            out.append(decision if isinstance(decision, str) else self.renderer.shown(decision))
+            piece = text[cursor : match.start()]
+            out.append(piece)
+            paragraph = paragraph_tail(paragraph + piece)[-_CONTEXT:]
+            if isinstance(decision, str):
+                shown = decision
+            elif in_link(paragraph):
+                shown = REMOVED  # an earlier value opened something: not this one
+            else:
+                shown = self.renderer.shown(decision)
+            out.append(shown)
+            paragraph = paragraph_tail(paragraph + shown)[-_CONTEXT:]
             cursor = match.end()
         out.append(text[cursor:])
-        self._before = (self._before + text)[-_CONTEXT:]
-        return "".join(out)
+        rendered = "".join(out)
+        self._advance(rendered)
+        return rendered
 
 
 Render = Callable[[str], Awaitable[str]]

@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
 from assistant.chat import repository as repo
+from assistant.db.session import Database
 from assistant.errors import RateLimited, Unprocessable
 from assistant.pii import blind_index, customer_terms
-from assistant.pii.customer_terms import FIELD_OF, TermKind
+from assistant.pii.customer_terms import FIELD_OF, STREET_TYPES, TermKind
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import placeholder
 from assistant.search import Caller
@@ -38,8 +39,10 @@ MAX_BARE_PLATES = 3
 ONE_VEHICLE = "name one vehicle per question (at most one VIN and one plate)"
 
 # Bounded, so no run of text makes them backtrack.
+_PHONE_SEP = r"[\s.\-\u2010-\u2015/]"
 _BARE_PHONE = re.compile(
-    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?[2-9]\d{2}[\s.\-]?\d{3}[\s.\-]?\d{4}(?![\w])"
+    rf"(?<![\w\-/.])(?:\+?1{_PHONE_SEP}?)?\(?[2-9]\d{{2}}\)?{_PHONE_SEP}?\d{{3}}"
+    rf"{_PHONE_SEP}?\d{{4}}(?![\w])"
 )
 _PLATE_LIKE = re.compile(r"(?<![\w\-\[])([A-Za-z0-9]{2,4}[\s\-]?[A-Za-z0-9]{2,4})(?![\w\-\]])")
 _DTC = re.compile(r"(?i)[PBCU][0-3][0-9A-F]{3}")
@@ -115,7 +118,7 @@ def _term_candidates(ring: KeyRing, caller: Caller, text_: str) -> list[_Term]:
             add(i, i + 1, TermKind.NAME, f"{word} {nxt}")
         raw = match.group(0)
         previous = tokens[i - 1][1] if i else None
-        capitalised = raw[:1].isupper() and not raw.isupper()
+        capitalised = raw[:1].isupper()
         if (
             len(word) >= 4
             and not word.isdigit()
@@ -125,8 +128,11 @@ def _term_candidates(ring: KeyRing, caller: Caller, text_: str) -> list[_Term]:
             add(i, i, TermKind.SURNAME, word)
         if word.isdigit() and len(word) <= 6:
             for last in range(i + 1, min(i + 5, len(tokens))):
-                street = customer_terms.street_key([w for _, w in tokens[i : last + 1]])
-                if street:
+                span = [w for _, w in tokens[i : last + 1]]
+                street = customer_terms.street_key(span)
+                ends = street.split()[-1] if street else None
+                # The span ends at the street's last word or its type, never beyond.
+                if street and (ends == span[-1] or (ends == span[-2] and span[-1] in STREET_TYPES)):
                     add(i, last, TermKind.STREET, street)
     for m in _BARE_PHONE.finditer(text_):
         digits = customer_terms.phone_digits(m.group(0))
@@ -136,16 +142,19 @@ def _term_candidates(ring: KeyRing, caller: Caller, text_: str) -> list[_Term]:
     return found
 
 
-async def _spend(session: AsyncSession, budget: int) -> None:
+SPENT = "too many vehicle and customer lookups in the last hour; try again later"
+
+
+async def remaining_lookups(session: AsyncSession, budget: int) -> int:
     since = datetime.now(UTC) - timedelta(hours=1)
     used = (
         await session.execute(text("SELECT app.pii_lookups_since(:since)"), {"since": since})
     ).scalar_one()
-    if int(used) >= budget:
-        raise RateLimited(
-            "too many vehicle and customer lookups in the last hour; try again later",
-            retry_after=3600,
-        )
+    return budget - int(used)
+
+
+def _refuse() -> RateLimited:
+    return RateLimited(SPENT, retry_after=3600)
 
 
 async def _audit(
@@ -201,25 +210,35 @@ async def scrub_typed(
     ]
     if markers_only:
         explicit = []  # already markers; a title never confirms a vehicle
-    if explicit:
-        await _spend(session, budget)
+    terms = _term_candidates(ring, caller, text_)
+    plates = [] if explicit or markers_only else _plate_candidates(text_)
+    if not (explicit or terms or plates):
+        return text_  # a bare phone is always a term, so nothing is left to mark
+    # Decided before anything is looked up, whatever the text holds, so a refusal says
+    # nothing about whether it names a customer.
+    left = await remaining_lookups(session, budget)
+    if left <= 0 or len(explicit) > left:
+        raise _refuse()
     for kind, field, key in explicit:
         vin_key, plate_key = (key, None) if kind is PiiKind.VIN else (None, key)
         ro = await repo.latest_ro_number_for_vehicle(session, tenant, vin_key, plate_key)
         await _audit(session, caller, meta, "vehicle", ro)
+        left -= 1
         marker = typed_marker(kind)
         at = text_.find(marker)
         if ro and at >= 0 and not _taken(spans, at, at + len(marker)):
             spans.append(_Span(at, at + len(marker), mark(kind, field, ro)))
 
     resolved: list[tuple[int, int, str, str, PiiKind]] = []
-    if not explicit and not markers_only:
-        for m in _plate_candidates(text_):
-            key = blind_index.plate_index(ring, tenant, m.group(1))
-            ro = await repo.latest_ro_number_for_vehicle(session, tenant, None, key)
-            if ro:
-                resolved.append((m.start(1), m.end(1), ro, "license_plate", PiiKind.LICENSE_PLATE))
-    terms = _term_candidates(ring, caller, text_)
+    vehicles: set[str] = set()
+    for m in plates:
+        key = blind_index.plate_index(ring, tenant, m.group(1))
+        ro = await repo.latest_ro_number_for_vehicle(session, tenant, None, key)
+        if ro:
+            vehicles.add(ro)
+            resolved.append((m.start(1), m.end(1), ro, "license_plate", PiiKind.LICENSE_PLATE))
+    if len(vehicles) > 1:
+        raise Unprocessable(ONE_VEHICLE)
     matches = await customer_terms.lookup(session, tenant, (t.digest for t in terms))
     kinds = {
         TermKind.NAME: PiiKind.CUSTOMER_NAME,
@@ -234,14 +253,30 @@ async def scrub_typed(
         if match:
             field = FIELD_OF[term.kind]
             resolved.append((term.start, term.end, match.ro_number, field, kinds[term.kind]))
-    if resolved:
-        await _spend(session, budget)
+    chosen = []
     for start, end, ro, field, kind in resolved:
         if not _taken(spans, start, end):
             spans.append(_Span(start, end, mark(kind, field, ro)))
-            what = "vehicle" if field == "license_plate" else "customer"
-            await _audit(session, caller, meta, what, ro)
+            chosen.append((ro, field))
+    if len(chosen) > left:
+        raise _refuse()  # every detail recognised is one lookup: no overshoot
+    for ro, field in chosen:
+        what = "vehicle" if field == "license_plate" else "customer"
+        await _audit(session, caller, meta, what, ro)
     for m in _BARE_PHONE.finditer(text_):
         if not _taken(spans, m.start(), m.end()):
             spans.append(_Span(m.start(), m.end(), typed_marker(PiiKind.PHONE)))
     return _replace(text_, spans)
+
+
+async def vehicle_lookup_on_record(
+    db: Database, ring: KeyRing, caller: Caller, meta: RequestMeta, vin: str, budget: int
+) -> None:
+    """A VIN given to another endpoint (an estimate) is a lookup like one typed in a
+    question: counted and audited, in its own transaction, so a 404 keeps its row too."""
+    async with db.transaction(caller.ctx) as session:
+        if await remaining_lookups(session, budget) <= 0:
+            raise _refuse()
+        key = blind_index.vin_index(ring, caller.ctx.tenant_id, vin)
+        ro = await repo.latest_ro_number_for_vehicle(session, caller.ctx.tenant_id, key, None)
+        await _audit(session, caller, meta, "vehicle", ro)

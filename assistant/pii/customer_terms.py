@@ -80,10 +80,13 @@ def phone_digits(text: str) -> str | None:
 
 
 def street_key(tokens: Sequence[str]) -> str | None:
-    """House number and name, without a trailing street type ("418 oak ridge")."""
-    parts = list(tokens)
-    if parts and parts[-1] in STREET_TYPES:
-        parts.pop()
+    """House number and name, up to the street type ("418 oak ridge" for "418 N Oak Ridge
+    Dr Apt 4"): one-letter words (directions, initials) never count, as in questions."""
+    parts = [w for w in tokens if len(w) > 1 or w.isdigit()]
+    for i, part in enumerate(parts[2:], start=2):
+        if part in STREET_TYPES:
+            parts = parts[:i]
+            break
     if len(parts) < 2 or not parts[0].isdigit():
         return None
     return " ".join(parts)
@@ -91,7 +94,10 @@ def street_key(tokens: Sequence[str]) -> str | None:
 
 def name_terms(name: str) -> Iterator[tuple[TermKind, str]]:
     parts = [w for w in words(name) if len(w) > 1 and not w.isdigit()]
-    for first, second in itertools.pairwise(parts):
+    pairs = set(itertools.pairwise(parts))
+    if len(parts) > 2:
+        pairs.add((parts[0], parts[-1]))  # "Jordan Whitfield" for "Jordan Lee Whitfield"
+    for first, second in sorted(pairs):
         yield TermKind.NAME, f"{first} {second}"
         yield TermKind.NAME, f"{second} {first}"
     for part in parts:

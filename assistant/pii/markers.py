@@ -14,7 +14,12 @@ from typing import Any
 PLACEHOLDER = re.compile(r"\[\[pii:([A-Za-z0-9\-]{1,20}):([a-z_]{2,20})\]\]")
 # Only a run's first character may start a match (the lookbehind), and nothing inside a
 # run is retried (possessive), so the work stays linear in the text whatever it holds.
-_LOOKALIKE = re.compile(r"(?<![\[ \t])([ \t]*+)\[(?:[ \t]*+\[)++(?=[ \t]*+(?i:pii)[ \t]*+:)")
+_BLANKS = r"\s\u200b-\u200d\u2060\ufeff\x00-\x08\x0e-\x1f\x7f"
+_BLANK = f"[{_BLANKS}]"
+_LOOKALIKE = re.compile(
+    rf"(?<![\[{_BLANKS}])({_BLANK}*+)\[(?:{_BLANK}*+\[)++"
+    rf"(?={_BLANK}*+(?i:pii){_BLANK}*+:)"
+)
 
 
 def placeholder(ro_number: str, field: str) -> str:
@@ -28,7 +33,8 @@ def _one_bracket(match: re.Match[str]) -> str:
 def neutralise(text: str) -> str:
     """`[[pii:1:vin]]` typed by someone becomes `[pii:1:vin]]`: readable, never rendered.
 
-    Any spelling a model might "repair" into one counts: case, blanks, a run of brackets.
+    Any spelling a model might "repair" into one counts: case, blanks (any white space,
+    control or zero-width character), a run of brackets.
     """
     return _LOOKALIKE.sub(_one_bracket, text) if "[" in text else text
 

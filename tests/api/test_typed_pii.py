@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 
 from assistant import logging
 from assistant.api.app import create_app
-from assistant.chat.placeholders import MAX_PER_MESSAGE, TOO_MANY, in_link
+from assistant.chat.placeholders import MAX_PER_MESSAGE, TOO_MANY, in_link, paragraph_tail
 from assistant.db import migrate
 from assistant.db.session import Database, Role
 from assistant.ingest.service import ingest_bytes
@@ -97,6 +97,7 @@ async def shop(
             ("admin", Role.ADMIN),
             ("approved", Role.PII_APPROVED),
             ("prober", Role.TECH),
+            ("estimator", Role.TECH),
         ):
             await create_user(db, tenant, f"{name}@{tenant.slug}.example", role, PASSWORD)
         for ro_number, customer in zip(RO_NUMBERS, CUSTOMERS, strict=True):
@@ -186,13 +187,37 @@ async def test_pii_approved_typing_placeholders_gets_no_value(shop: Shop) -> Non
     assert asked.json()["question"]["content"] == neutralise(typed)
 
 
-def test_a_value_never_lands_inside_a_link() -> None:
-    assert in_link("see ![x](https://evil.example/p.png?a=")
-    assert in_link("[call](tel:")
-    assert in_link('<img src="https://evil.example/?p=')
-    assert in_link("https://evil.example/")
-    assert not in_link("Customer phone on RO 48211: ")
-    assert not in_link("see [RO 48211](/ro/48211) for ")
+@pytest.mark.parametrize(
+    "before",
+    [
+        "see ![x](https://evil.example/p.png?a=",
+        "[call](tel:",
+        '<img src="https://evil.example/?p=',
+        "https://evil.example/",
+        "![x](//evil.example/a\\)",
+        "![x](//evil.example/(a)",
+        "![x](\n//evil.example/",
+        "![x][r] and then\n[r]: //evil.example/",
+        '<img alt=">" src = //evil.example/',
+        "https:\\/\\/evil.example/",
+        "http:/evil.example/",
+        "![x](https://evil.example/" + "a" * 2000,
+    ],
+)
+def test_a_value_never_lands_inside_a_link(before: str) -> None:
+    assert in_link(paragraph_tail(before))
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "Customer phone on RO 48211: ",
+        "See the RO panel.\n\nCustomer phone: ",
+        "![x](//evil.example/a)\n\nPhone: ",
+    ],
+)
+def test_plain_text_may_show_a_value(before: str) -> None:
+    assert not in_link(paragraph_tail(before))
 
 
 async def test_a_model_cannot_smuggle_a_value_into_a_url(
@@ -288,6 +313,9 @@ TYPED = [
     "customer 6025550143 called about the brakes",
     "history of VIN 4T1B11HK5JU123456",
     "email riley.q@example.org wants a quote for Marisol Okonkwo",
+    "call (520)5550199 back about the pads",
+    "QUARTERMAIN called about the car at 418 N Oak Ridge Drive",
+    "what did riley quartermain pay?",
 ]
 
 
@@ -341,6 +369,8 @@ async def test_typed_details_are_stored_nowhere(
     assert "customer at [[pii:48212:address]] says brakes squeal" in contents
     assert "what did we do on [[pii:48211:license_plate]]" in contents
     assert "customer [[pii:48213:phones]] called about the brakes" in contents
+    assert "call [[pii:48212:phones]] back about the pads" in contents
+    assert "[[pii:48212:customer_name]] called about the car at [[pii:48212:address]]" in contents
     titles = _rows(shop, "SELECT title FROM app.assistant_conversations WHERE title IS NOT NULL")
     assert titles
     assert all(t["title"] == "[CUSTOMER_NAME] [PHONE] VIN [VIN]" for t in titles)
@@ -366,6 +396,10 @@ async def test_one_vehicle_per_question_audited_and_budgeted(shop: Shop) -> None
             statuses.append(asked.status_code)
             if asked.status_code == 429:
                 assert int(asked.headers["retry-after"]) > 0
+        # Spent, every question that could name a vehicle or customer is refused alike,
+        # so a refusal tells nothing about whether the text held one.
+        plain = await client.post(url, json={"content": "front brakes squeal loudly"}, headers=tech)
+        assert plain.status_code == 429
     assert statuses[:3] == [201, 201, 201]
     assert statuses[3:] == [429, 429]
     rows = _rows(
@@ -380,3 +414,23 @@ async def test_one_vehicle_per_question_audited_and_budgeted(shop: Shop) -> None
         ("vehicle", "48213", "allowed"),
     ]
     assert _leaked(shop.values, json.dumps(rows, default=str)) == []
+
+
+async def test_a_vin_given_to_an_estimate_is_a_lookup_on_record(shop: Shop) -> None:
+    async with AsyncTestClient(app=create_app(shop.settings)) as client:
+        headers = await _login(client, shop, "estimator")
+        missing = await client.post(
+            "/api/v1/estimates/draft",
+            json={"work": "front pads", "vin": "5YJSA1E26HF123456"},
+            headers=headers | {"X-Request-ID": f"estimate-vin-{shop.slug}"},
+        )
+    assert missing.status_code == 404
+    rows = _rows(
+        shop,
+        "SELECT object_type, object_id, outcome FROM app.audit_log"
+        " WHERE action = 'pii.lookup' AND request_id = %s",
+        [f"estimate-vin-{shop.slug}"],
+    )
+    assert [(r["object_type"], r["object_id"], r["outcome"]) for r in rows] == [
+        ("vehicle", None, "denied")
+    ]

@@ -11,6 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.audit.service import RequestMeta
+from assistant.chat import typed_pii
 from assistant.errors import Unprocessable
 from assistant.estimates.drafts import EstimateRequest
 from assistant.estimates.service import draft_estimate
@@ -34,6 +36,7 @@ class DraftIn(msgspec.Struct, forbid_unknown_fields=True):
 async def draft(
     db_session: NamedDependency[AsyncSession],
     caller: NamedDependency[Caller],
+    meta: NamedDependency[RequestMeta],
     state: State,
     data: JSONBody[DraftIn],
 ) -> dict[str, Any]:
@@ -41,6 +44,11 @@ async def draft(
     if given != 1:
         raise Unprocessable(
             "name the vehicle one way: vehicle {year, make, model}, ro_number or vin"
+        )
+    if data.vin:
+        budget = state.settings.pii_lookups_per_hour
+        await typed_pii.vehicle_lookup_on_record(
+            state.database, state.ring, caller, meta, data.vin, budget
         )
     request = EstimateRequest(
         work=data.work,
