@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import anyio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,7 +211,8 @@ async def scrub_typed(
     ]
     if markers_only:
         explicit = []  # already markers; a title never confirms a vehicle
-    terms = _term_candidates(ring, caller, text_)
+    # Hundreds of keyed hashes for a long question: off the event loop.
+    terms = await anyio.to_thread.run_sync(_term_candidates, ring, caller, text_)
     plates = [] if explicit or markers_only else _plate_candidates(text_)
     if not (explicit or terms or plates):
         return text_  # a bare phone is always a term, so nothing is left to mark
