@@ -129,7 +129,7 @@ async def _placeholder_filters(
     vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
     vins, plates = await repo.vehicle_keys(session, tenant_id, vehicle_ros)
     customer_ros = [(ro, name) for ro, name in found if name in CUSTOMER_FIELDS]
-    ro_ids = await repo.customer_ro_ids(session, tenant_id, customer_ros)
+    ro_ids = await repo.customer_ro_ids(session, customer_ros)
     stripped = placeholders.PLACEHOLDER.sub(" ", text)
     return stripped, Filters(vin_bidx=vins, plate_bidx=plates, ro_ids=ro_ids)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
@@ -263,6 +263,7 @@ async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
     return str(row[0]) if row else "this shop"
 
 
+_SAME_CUSTOMER = text("SELECT * FROM app.customer_terms_same_customer(:ro, CAST(:kinds AS text[]))")
 _TERM_KINDS = {
     "customer_name": ("name",),
     "address": ("street",),
@@ -272,24 +273,15 @@ _TERM_KINDS = {
 
 
 async def customer_ro_ids(
-    session: AsyncSession, tenant_id: UUID, details: list[tuple[str, str]]
+    session: AsyncSession, details: list[tuple[str, str]]
 ) -> tuple[UUID, ...]:
-    """Every RO that shares a customer term with these (RO number, field) pairs: "what did
-    we do for [[pii:48211:customer_name]]" means all of that customer's ROs."""
-    ct, r = t.customer_terms, t.repair_orders
+    """Every RO of the caller's shop that shares a customer term with these (RO number,
+    field) pairs: "what did we do for [[pii:48211:customer_name]]" means all of that
+    customer's ROs."""
     found: dict[UUID, None] = {}
     for ro_number, field in details:
         kinds = _TERM_KINDS.get(field)
-        if not kinds:
-            continue
-        same = ct.alias("same")
-        rows = await session.execute(
-            select(same.c.ro_id)
-            .select_from(ct)
-            .join(r, (r.c.tenant_id == ct.c.tenant_id) & (r.c.ro_id == ct.c.ro_id))
-            .join(same, (same.c.tenant_id == ct.c.tenant_id) & (same.c.term == ct.c.term))
-            .where(ct.c.tenant_id == tenant_id, r.c.ro_number == ro_number, ct.c.kind.in_(kinds))
-            .distinct()
-        )
-        found |= {UUID(str(row[0])): None for row in rows}
+        if kinds:
+            rows = await session.execute(_SAME_CUSTOMER, {"ro": ro_number, "kinds": list(kinds)})
+            found |= {UUID(str(row[0])): None for row in rows}
     return tuple(found)

@@ -241,7 +241,7 @@ async def scrub_typed(
             resolved.append((m.start(1), m.end(1), ro, "license_plate", PiiKind.LICENSE_PLATE))
     if len(vehicles) > 1:
         raise Unprocessable(ONE_VEHICLE)
-    matches = await customer_terms.lookup(session, tenant, (t.digest for t in terms))
+    matches = await customer_terms.lookup(session, (t.digest for t in terms))
     kinds = {
         TermKind.NAME: PiiKind.CUSTOMER_NAME,
         TermKind.SURNAME: PiiKind.CUSTOMER_NAME,

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,23 +168,18 @@ class Match:
     ro_number: str  # the customer's latest RO
 
 
-async def lookup(
-    session: AsyncSession, tenant_id: UUID, hashes: Iterable[bytes]
-) -> dict[bytes, Match]:
-    wanted = list(dict.fromkeys(hashes))
+MAX_CANDIDATES = 5000
+_MATCH = text("SELECT term, kind, ro_number FROM app.customer_terms_match(:terms)")
+
+
+async def lookup(session: AsyncSession, hashes: Iterable[bytes]) -> dict[bytes, Match]:
+    """Through app.customer_terms_match, in the caller's shop: the application role cannot
+    read the hashes themselves."""
+    wanted = list(dict.fromkeys(hashes))[:MAX_CANDIDATES]
     if not wanted:
         return {}
-    ct, r = t.customer_terms, t.repair_orders
-    rows = await session.execute(
-        select(ct.c.term, ct.c.kind, r.c.ro_number)
-        .join(r, (r.c.tenant_id == ct.c.tenant_id) & (r.c.ro_id == ct.c.ro_id))
-        .where(ct.c.tenant_id == tenant_id, ct.c.term.in_(wanted))
-        .order_by(r.c.ro_open_date.desc().nulls_last(), r.c.ro_number.desc())
-    )
-    found: dict[bytes, Match] = {}
-    for term, kind, ro_number in rows:
-        found.setdefault(bytes(term), Match(TermKind(kind), str(ro_number)))
-    return found
+    rows = await session.execute(_MATCH, {"terms": wanted})
+    return {bytes(term): Match(TermKind(kind), str(ro)) for term, kind, ro in rows}
 
 
 INDEXED_FIELDS = ("customer_name", "address", "phones", "email")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import ProgrammingError
@@ -18,25 +19,29 @@ from assistant.pii.customer_terms import TermKind, term_hash
 from assistant.pii.keyring import KeyRing
 from assistant.tenants.repository import Tenant
 from assistant.tenants.service import create_tenant
+from tests.conftest import DatabaseUrls
+from tests.db.seed import set_context
 from tests.samples import CUSTOMER, local_model, record
 
 pytestmark = pytest.mark.anyio
 
 
-async def _terms(db: Database, shop: Tenant) -> set[tuple[str, bytes]]:
-    async with db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.TECH)) as s:
-        rows = await s.execute(select(t.customer_terms.c.kind, t.customer_terms.c.term))
-        return {(kind, bytes(term)) for kind, term in rows}
+def _terms(migrated: DatabaseUrls, shop: Tenant) -> set[tuple[str, bytes]]:
+    """What the index holds, as the owner reads it (the app role cannot)."""
+    with psycopg.connect(migrated.owner_url) as conn:
+        set_context(conn, shop.tenant_id, "TECH")
+        rows = conn.execute("SELECT kind, term FROM app.customer_terms").fetchall()
+    return {(kind, bytes(term)) for kind, term in rows}
 
 
 async def test_ingest_writes_keyed_terms_and_rebuild_restores_them(
-    app_db: Database, shop: Tenant, ring: KeyRing
+    app_db: Database, migrated: DatabaseUrls, shop: Tenant, ring: KeyRing
 ) -> None:
     report = await ingest_bytes(
         app_db, ring, local_model(), shop.tenant_id, "ro.json", json.dumps(record()).encode()
     )
     assert not report.rejected
-    written = await _terms(app_db, shop)
+    written = _terms(migrated, shop)
     name = term_hash(ring, shop.tenant_id, TermKind.NAME, "jordan blake")
     assert ("name", name) in written
     assert ("phone", term_hash(ring, shop.tenant_id, TermKind.PHONE, "5552017781")) in written
@@ -47,10 +52,10 @@ async def test_ingest_writes_keyed_terms_and_rebuild_restores_them(
     admin = DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)
     async with app_db.transaction(admin) as s:
         await s.execute(delete(t.customer_terms))
-    assert await _terms(app_db, shop) == set()
+    assert _terms(migrated, shop) == set()
     meta = RequestMeta(request_id=f"rebuild-{shop.slug}")
     assert await customer_terms.rebuild(app_db, ring, shop.tenant_id, meta, batch_size=1) == 1
-    assert await _terms(app_db, shop) == written
+    assert _terms(migrated, shop) == written
     async with app_db.transaction(admin) as s:
         audited = (
             await s.execute(
@@ -87,3 +92,19 @@ async def test_a_tech_cannot_write_terms(app_db: Database, shop: Tenant, ring: K
                     tenant_id=shop.tenant_id, ro_id=ro_id, kind="name", term=b"x" * 32
                 )
             )
+
+
+async def test_the_app_role_asks_but_never_reads_the_hashes(
+    app_db: Database, shop: Tenant, ring: KeyRing
+) -> None:
+    await ingest_bytes(
+        app_db, ring, local_model(), shop.tenant_id, "ro.json", json.dumps(record()).encode()
+    )
+    admin = DbContext(tenant_id=shop.tenant_id, role=Role.ADMIN)
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        async with app_db.transaction(admin) as s:
+            await s.execute(select(t.customer_terms.c.term))
+    name = term_hash(ring, shop.tenant_id, TermKind.NAME, "jordan blake")
+    async with app_db.transaction(DbContext(tenant_id=shop.tenant_id, role=Role.TECH)) as s:
+        found = await customer_terms.lookup(s, [name, b"y" * 32])
+    assert {k: (m.kind, m.ro_number) for k, m in found.items()} == {name: (TermKind.NAME, "48211")}
