@@ -12,12 +12,12 @@ import click
 from assistant.cli.common import load_keyring, progress_bar, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
+from assistant.repair_orders import chunk_store
 from assistant.search import Caller, caller_by_email, search_as
 from assistant.settings import Settings
 from assistant.tenants import service
 from assistant.tenants.service import admin_context, find_tenant
 from retrieval import embedders, evaluation
-from retrieval import repository as chunk_store
 from retrieval.chunking import chunk_ro
 from retrieval.query import QuestionError
 from retrieval.search import LINE_STATUSES, FilterError, Filters, Mode, SearchResult

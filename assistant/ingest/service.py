@@ -28,7 +28,7 @@ from assistant.pii import blind_index, customer_terms, documents, vault
 from assistant.pii.documents import SourceDocument
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import neutralise_data
-from retrieval import repository as chunk_store
+from assistant.repair_orders import chunk_store
 from retrieval.chunking import RoView, chunk_ro, ro_view
 from retrieval.embedders import Embedder
 from retrieval.scrub import Scrubber

@@ -8,10 +8,10 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.session import Database, DbContext, Role
+from assistant.repair_orders import chunk_store
 from assistant.tenants import repository
 from assistant.tenants.passwords import hash_password
 from assistant.tenants.repository import Tenant, User
-from retrieval import repository as chunk_store
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
