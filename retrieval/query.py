@@ -73,7 +73,7 @@ def parse(question: str) -> ParsedQuestion:
         elif finding.kind is PiiKind.VIN:
             vins.append(cleaned[finding.start : finding.end].upper())
         spans.append((finding.start, finding.end, placeholder(finding.kind)))
-    text = _replace(cleaned, spans)
+    text = replace_spans(cleaned, spans)
     return ParsedQuestion(
         text=text,
         ro_numbers=tuple(dict.fromkeys(RO_NUMBER.findall(text))),
@@ -84,7 +84,8 @@ def parse(question: str) -> ParsedQuestion:
     )
 
 
-def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
+def replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Each (start, end, replacement) in order; a span overlapping an earlier one is dropped."""
     out, cursor = [], 0
     for start, end, marker in sorted(spans):
         if start < cursor:

@@ -40,7 +40,6 @@ from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
-from assistant.pii.markers import neutralise
 from assistant.search import Caller, search_parsed
 from assistant.settings import Settings
 from retrieval import query
@@ -53,7 +52,6 @@ MAX_QUESTION_CHARS = query.MAX_QUESTION_CHARS
 HISTORY_MESSAGES = 12
 K = 8
 PROMPT = ("grounded_answer", "1")
-CUSTOMER_FIELDS = frozenset({"customer_name", "address", "phones", "email"})
 _NARROWING = frozenset({"ro_ids", "vin_bidx", "plate_bidx", "model", "technician", "date_from"})
 _FOLLOW_UP = re.compile(
     r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there)\b"
@@ -90,18 +88,16 @@ class Turn:
 
 
 def check_question(content: str) -> query.ParsedQuestion:
-    """Parsed off the event loop by the caller: detectors over 2,000 characters are cheap
-    but not free. A placeholder typed by the user is neutralised first, so it can never
-    be rendered for anyone."""
+    """Run off the event loop by the caller: detectors over 2,000 characters are cheap but
+    not free."""
     if len(content) > MAX_QUESTION_CHARS:
         raise Unprocessable(f"a question has at most {MAX_QUESTION_CHARS} characters")
     try:
-        parsed = query.parse(neutralise(content))
+        parsed = typed_pii.parse_typed(content)
     except query.QuestionError as exc:
         raise Unprocessable(str(exc)) from None
     typed_pii.check_vehicles(parsed)
-    # Parsing takes characters out; what is left is checked again.
-    return dataclasses.replace(parsed, text=neutralise(parsed.text))
+    return parsed
 
 
 def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) -> str:
@@ -128,8 +124,7 @@ async def _placeholder_filters(
     found = [(m[1], m[2]) for m in placeholders.PLACEHOLDER.finditer(text)]
     vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
     vins, plates = await repo.vehicle_keys(session, tenant_id, vehicle_ros)
-    customer_ros = [(ro, name) for ro, name in found if name in CUSTOMER_FIELDS]
-    ro_ids = await repo.customer_ro_ids(session, customer_ros)
+    ro_ids = await repo.customer_ro_ids(session, found)
     stripped = placeholders.PLACEHOLDER.sub(" ", text)
     return stripped, Filters(vin_bidx=vins, plate_bidx=plates, ro_ids=ro_ids)
 

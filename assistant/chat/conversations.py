@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,6 @@ from assistant.chat import repository as repo
 from assistant.db.session import Role
 from assistant.errors import NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
-from assistant.pii.markers import neutralise
 from assistant.search import Caller
 from retrieval import query
 
@@ -63,10 +61,9 @@ async def clean_title(
     if not title:
         return None
     try:
-        parsed = await anyio.to_thread.run_sync(query.parse, neutralise(title))
+        parsed = await anyio.to_thread.run_sync(typed_pii.parse_typed, title)
     except query.QuestionError:
         return None
-    parsed = dataclasses.replace(parsed, text=neutralise(parsed.text))
     cleaned = await typed_pii.scrub_typed(
         session,
         scrub.ring,

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
+from assistant.pii.customer_terms import SAME_CUSTOMER_KINDS
 
 c = t.assistant_conversations
 m = t.assistant_messages
@@ -264,12 +265,6 @@ async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
 
 
 _SAME_CUSTOMER = text("SELECT * FROM app.customer_terms_same_customer(:ro, CAST(:kinds AS text[]))")
-_TERM_KINDS = {
-    "customer_name": ("name",),
-    "address": ("street",),
-    "phones": ("phone",),
-    "email": ("email",),
-}
 
 
 async def customer_ro_ids(
@@ -277,11 +272,11 @@ async def customer_ro_ids(
 ) -> tuple[UUID, ...]:
     """Every RO of the caller's shop that shares a customer term with these (RO number,
     field) pairs: "what did we do for [[pii:48211:customer_name]]" means all of that
-    customer's ROs."""
+    customer's ROs. Fields that name no customer (a VIN, a plate) are skipped."""
     found: dict[UUID, None] = {}
     for ro_number, field in details:
-        kinds = _TERM_KINDS.get(field)
+        kinds = [k.value for k in SAME_CUSTOMER_KINDS.get(field, ())]
         if kinds:
-            rows = await session.execute(_SAME_CUSTOMER, {"ro": ro_number, "kinds": list(kinds)})
+            rows = await session.execute(_SAME_CUSTOMER, {"ro": ro_number, "kinds": kinds})
             found |= {UUID(str(row[0])): None for row in rows}
     return tuple(found)

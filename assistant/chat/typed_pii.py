@@ -14,6 +14,7 @@ per-user hourly budget, so the index cannot be used to guess VINs or customers i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from assistant.errors import RateLimited, Unprocessable
 from assistant.pii import blind_index, customer_terms
 from assistant.pii.customer_terms import FIELD_OF, STREET_TYPES, TermKind
 from assistant.pii.keyring import KeyRing
-from assistant.pii.markers import placeholder
+from assistant.pii.markers import neutralise, placeholder
 from assistant.search import Caller
 from retrieval import query
 from retrieval.scrub import PiiKind
@@ -56,27 +57,19 @@ def check_vehicles(parsed: query.ParsedQuestion) -> None:
         raise Unprocessable(ONE_VEHICLE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
-    start: int
-    end: int
-    replacement: str
+Span = tuple[int, int, str]  # start, end, replacement
 
 
-def _replace(text_: str, spans: list[_Span]) -> str:
-    out, cursor = [], 0
-    for span in sorted(spans, key=lambda s: s.start):
-        if span.start < cursor:
-            continue
-        out.append(text_[cursor : span.start])
-        out.append(span.replacement)
-        cursor = span.end
-    out.append(text_[cursor:])
-    return "".join(out)
+def _taken(spans: list[Span], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e, _ in spans)
 
 
-def _taken(spans: list[_Span], start: int, end: int) -> bool:
-    return any(s.start < end and start < s.end for s in spans)
+def parse_typed(text_: str) -> query.ParsedQuestion:
+    """What a user typed, parsed, with any look-alike placeholder neutralised before and
+    after (parsing takes characters out, which could bring one together). CPU work: run it
+    off the event loop."""
+    parsed = query.parse(neutralise(text_))
+    return dataclasses.replace(parsed, text=neutralise(parsed.text))
 
 
 def _plate_candidates(text_: str) -> list[re.Match[str]]:
@@ -196,7 +189,7 @@ async def scrub_typed(
     """
     tenant = caller.ctx.tenant_id
     text_ = parsed.text
-    spans: list[_Span] = []
+    spans: list[Span] = []
 
     def mark(kind: PiiKind, field: str, ro_number: str | None) -> str:
         if ro_number and not markers_only:
@@ -229,7 +222,7 @@ async def scrub_typed(
         marker = typed_marker(kind)
         at = text_.find(marker)
         if ro and at >= 0 and not _taken(spans, at, at + len(marker)):
-            spans.append(_Span(at, at + len(marker), mark(kind, field, ro)))
+            spans.append((at, at + len(marker), mark(kind, field, ro)))
 
     resolved: list[tuple[int, int, str, str, PiiKind]] = []
     vehicles: set[str] = set()
@@ -258,7 +251,7 @@ async def scrub_typed(
     chosen = []
     for start, end, ro, field, kind in resolved:
         if not _taken(spans, start, end):
-            spans.append(_Span(start, end, mark(kind, field, ro)))
+            spans.append((start, end, mark(kind, field, ro)))
             chosen.append((ro, field))
     if len(chosen) > left:
         raise _refuse()  # every detail recognised is one lookup: no overshoot
@@ -267,8 +260,8 @@ async def scrub_typed(
         await _audit(session, caller, meta, what, ro)
     for m in _BARE_PHONE.finditer(text_):
         if not _taken(spans, m.start(), m.end()):
-            spans.append(_Span(m.start(), m.end(), typed_marker(PiiKind.PHONE)))
-    return _replace(text_, spans)
+            spans.append((m.start(), m.end(), typed_marker(PiiKind.PHONE)))
+    return query.replace_spans(text_, spans)
 
 
 async def vehicle_lookup_on_record(

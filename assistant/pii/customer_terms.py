@@ -65,6 +65,13 @@ FIELD_OF = {
     TermKind.PHONE: "phones",
     TermKind.EMAIL: "email",
 }
+# The terms that identify one customer across ROs (a surname alone is a family, not one).
+SAME_CUSTOMER_KINDS = {
+    "customer_name": (TermKind.NAME,),
+    "address": (TermKind.STREET,),
+    "phones": (TermKind.PHONE,),
+    "email": (TermKind.EMAIL,),
+}
 
 
 def words(text: str) -> list[str]:
