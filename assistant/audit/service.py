@@ -39,6 +39,11 @@ class RequestMeta:
     ip: str | None = None
     user_agent: str | None = None
 
+    def audit_columns(self) -> dict[str, str | None]:
+        """The audit row's request_id, ip and user_agent, the last cut to what it holds."""
+        agent = self.user_agent[:MAX_USER_AGENT] if self.user_agent else None
+        return {"request_id": self.request_id, "ip": self.ip, "user_agent": agent}
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -67,9 +72,7 @@ async def record(
             pii_fields=list(event.pii_fields),
             purpose=event.purpose,
             outcome=event.outcome.value,
-            request_id=meta.request_id,
-            ip=meta.ip,
-            user_agent=(meta.user_agent or None) and meta.user_agent[:MAX_USER_AGENT],
+            **meta.audit_columns(),
         )
     )
 

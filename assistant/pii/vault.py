@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant.audit.service import MAX_USER_AGENT, RequestMeta
+from assistant.audit.service import RequestMeta
 from assistant.db import tables as t
 from assistant.pii.keyring import KeyRing
 from assistant.pii.sealing import Sealed, seal, unseal
@@ -104,9 +104,7 @@ async def fetch_audited(
                 "ro_id": ro_id,
                 "fields": list(fields),
                 "purpose": purpose,
-                "request_id": meta.request_id,
-                "ip": meta.ip,
-                "user_agent": meta.user_agent[:MAX_USER_AGENT] if meta.user_agent else None,
+                **meta.audit_columns(),
             },
         )
     ).all()
@@ -144,9 +142,7 @@ async def rotation_batch(
             "after": after,
             "limit": limit,
             "verify": verify,
-            "request_id": meta.request_id,
-            "ip": meta.ip,
-            "user_agent": meta.user_agent[:MAX_USER_AGENT] if meta.user_agent else None,
+            **meta.audit_columns(),
         },
     )
     return [(UUID(str(r[0])), Sealed(r[1], bytes(r[2]), bytes(r[3]))) for r in rows]
