@@ -145,40 +145,22 @@ GRANT EXECUTE ON FUNCTION
   app.pii_vault_rotation_batch(text, uuid, integer, boolean, text, inet, text)
   TO ro_app;
 
--- 3. The chain as in 0007, with the actor taken from the context (empty or invalid: NULL).
-CREATE OR REPLACE FUNCTION app.audit_log_chain()
+-- 3. The actor from the context (empty or invalid: NULL). A trigger of its own, named to
+-- fire before audit_log_chain (triggers of one event fire in name order), so the chain's
+-- hash covers the actor actually stored and 0007's chaining stays the one definition.
+CREATE FUNCTION app.audit_log_actor()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  head_seq  bigint;
-  head_hash bytea;
 BEGIN
-  IF NEW.tenant_id IS NULL OR NEW.tenant_id IS DISTINCT FROM app.current_tenant_id() THEN
-    RAISE EXCEPTION 'audit rows are written for the current tenant only'
-      USING ERRCODE = '42501';
-  END IF;
   NEW.actor_user_id := app.current_user_id();
   NEW.actor_role := app.current_role();
-  -- Serialise writers of one tenant so each row links to the one before it.
-  PERFORM pg_advisory_xact_lock(hashtextextended('app.audit_log/' || NEW.tenant_id::text, 0));
-  SELECT h.seq, h.hash INTO head_seq, head_hash
-    FROM app.audit_chain_heads AS h WHERE h.tenant_id = NEW.tenant_id;
-  IF NOT FOUND THEN
-    head_seq := 0;
-    head_hash := decode(repeat('00', 32), 'hex');
-    INSERT INTO app.audit_chain_heads (tenant_id, seq, hash)
-      VALUES (NEW.tenant_id, head_seq, head_hash);
-  END IF;
-  NEW.seq := head_seq + 1;
-  NEW.prev_hash := head_hash;
-  NEW.created_at := now();
-  NEW.hash := app.audit_row_hash(NEW);
-  UPDATE app.audit_chain_heads SET seq = NEW.seq, hash = NEW.hash
-    WHERE tenant_id = NEW.tenant_id;
   RETURN NEW;
 END;
 $$;
+REVOKE ALL ON FUNCTION app.audit_log_actor() FROM PUBLIC;
+CREATE TRIGGER audit_log_actor BEFORE INSERT ON app.audit_log
+  FOR EACH ROW EXECUTE FUNCTION app.audit_log_actor();
 
 -- 4. Every column but pass_hash. Column grants do not cover columns added later: a
 -- migration that adds a column to app.users must grant SELECT on it to ro_app as well.

@@ -238,16 +238,22 @@ def test_the_functions_are_definer_owned_pinned_and_not_public(migrated: Databas
             " EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner)))"
             "         AS a WHERE a.grantee = 0)"
             " FROM pg_proc p WHERE p.pronamespace = 'app'::regnamespace"
-            " AND p.proname IN ('pii_vault_open', 'pii_vault_rotation_batch', 'audit_log_chain')"
+            " AND p.proname IN ('pii_vault_open', 'pii_vault_rotation_batch', 'audit_log_chain',"
+            " 'audit_log_actor')"
             " ORDER BY p.proname"
         ).fetchall()
         owner = conn.execute("SELECT current_user").fetchone()
     assert owner is not None
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [
         (name, True, ["search_path=pg_catalog, pg_temp"], owner[0], False)
-        for name in ("audit_log_chain", "pii_vault_open", "pii_vault_rotation_batch")
+        for name in (
+            "audit_log_actor",
+            "audit_log_chain",
+            "pii_vault_open",
+            "pii_vault_rotation_batch",
+        )
     ]
-    assert [r[4] for r in rows] == [False, True, True]
+    assert [r[4] for r in rows] == [False, False, True, True]
 
 
 def test_a_forged_actor_is_replaced_by_the_context(
