@@ -10,6 +10,7 @@ in its input: bounded or possessive repetition, and no run read again from each 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Mapping
@@ -293,6 +294,8 @@ class _VaultPattern:
     kind: PiiKind
     pattern: re.Pattern[str]
     group: int = 0
+    # Lowercase text every match contains: without it in the text, the pattern is skipped.
+    needle: str | None = None
 
 
 def _name_patterns(name: str) -> list[_VaultPattern]:
@@ -300,85 +303,94 @@ def _name_patterns(name: str) -> list[_VaultPattern]:
     parts = [t for t in tokens if len(t) > 1]
     if not parts:
         return []
-    out = [
-        _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I))
-    ]
+    whole = _compiled(_EDGE_L + _flexible(tokens) + _EDGE_R, re.I)
+    out = [_VaultPattern(PiiKind.CUSTOMER_NAME, whole, needle=tokens[0].lower())]
     if len(parts) > 1:
         reversed_name = _flexible([parts[-1]]) + r"\s*+,\s*+" + _flexible(parts[:-1])
-        out.append(
-            _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + reversed_name + _EDGE_R, re.I))
-        )
+        backwards = _compiled(_EDGE_L + reversed_name + _EDGE_R, re.I)
+        out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, backwards, needle=parts[-1].lower()))
     for part in parts:
         if len(part) < 3:
             continue
         escaped = re.escape(part)
         if part.lower() in _COMMON_WORDS:
             titled = _EDGE_L + _TITLES + "(" + escaped + ")" + _EDGE_R
-            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(titled, re.I), 1))
-            capitalised = r"(?<=[a-z,;]\s)(" + re.escape(part.capitalize()) + ")" + _EDGE_R
-            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(capitalised), 1))
-        else:
             out.append(
-                _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(_EDGE_L + escaped + _EDGE_R, re.I))
+                _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(titled, re.I), 1, part.lower())
             )
+            capitalised = r"(?<=[a-z,;]\s)(" + re.escape(part.capitalize()) + ")" + _EDGE_R
+            out.append(
+                _VaultPattern(PiiKind.CUSTOMER_NAME, _compiled(capitalised), 1, part.lower())
+            )
+        else:
+            plain = _compiled(_EDGE_L + escaped + _EDGE_R, re.I)
+            out.append(_VaultPattern(PiiKind.CUSTOMER_NAME, plain, needle=part.lower()))
     return out
 
 
-def _street_pattern(street: str) -> str | None:
+def _street_pattern(street: str) -> tuple[str | None, str | None]:
+    """The pattern, and the first word when every match holds it as typed."""
     tokens = _tokens(street)
     if len(tokens) < 2:
-        return None
+        return None, None
     pieces = [
         _STREET_TYPES.get(t.lower(), re.escape(t))
         if i == len(tokens) - 1 or t.lower() in _STREET_TYPES
         else re.escape(t)
         for i, t in enumerate(tokens)
     ]
-    return _EDGE_L + _SEP.join(pieces) + r"\.?" + _EDGE_R
+    first = None if tokens[0].lower() in _STREET_TYPES else tokens[0]
+    return _EDGE_L + _SEP.join(pieces) + r"\.?" + _EDGE_R, first
 
 
-def _phone_pattern(phone: str) -> str | None:
+def _phone_pattern(phone: str) -> tuple[str | None, str | None]:
+    """The pattern, and the last four digits, which every match of a full number holds."""
     digits = re.sub(r"\D", "", phone)
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     if len(digits) != 10:
-        return _EDGE_L + _chars_flexible(phone) + _EDGE_R if len(digits) >= 7 else None
+        return (_EDGE_L + _chars_flexible(phone) + _EDGE_R if len(digits) >= 7 else None), None
     a, b, c = digits[:3], digits[3:6], digits[6:]
     sep = r"[\s.\-]{0,2}"
     full = rf"(?:\+?1{sep})?\(?{a}\)?{sep}{b}{sep}{c}"
-    return rf"(?<![\d])(?:{full}|{b}{sep}{c})(?!\d)"
+    return rf"(?<![\d])(?:{full}|{b}{sep}{c})(?!\d)", c
 
 
 def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
     out: list[_VaultPattern] = []
 
-    def add(kind: PiiKind, pattern: str | None, flags: int = re.I) -> None:
+    def add(kind: PiiKind, pattern: str | None, needle: str | None = None) -> None:
         if pattern:
-            out.append(_VaultPattern(kind, _compiled(pattern, flags)))
+            safe = needle.lower() if needle and needle.isascii() else None
+            out.append(_VaultPattern(kind, _compiled(pattern, re.I), needle=safe))
 
     name = vault.get("customer_name") or vault.get("name")
     if isinstance(name, str):
         out.extend(_name_patterns(name))
     email = vault.get("email")
     if isinstance(email, str) and "@" in email:
-        add(PiiKind.EMAIL, _EDGE_L + r"\s?".join(re.escape(c) for c in email.strip()) + _EDGE_R)
+        spaced = r"\s?".join(re.escape(c) for c in email.strip())
+        add(PiiKind.EMAIL, _EDGE_L + spaced + _EDGE_R, "@")
         local = email.split("@", 1)[0]
         if len(local) >= 5:
-            add(PiiKind.EMAIL, _EDGE_L + re.escape(local) + r"(?=\s?@|\s++at\s)")
+            add(PiiKind.EMAIL, _EDGE_L + re.escape(local) + r"(?=\s?@|\s++at\s)", local)
     for phone in vault.get("phones") or []:
         if isinstance(phone, str):
-            add(PiiKind.PHONE, _phone_pattern(phone))
+            add(PiiKind.PHONE, *_phone_pattern(phone))
     address = vault.get("address")
     if isinstance(address, Mapping):
         street = address.get("street")
         if isinstance(street, str):
-            add(PiiKind.ADDRESS, _street_pattern(street))
+            add(PiiKind.ADDRESS, *_street_pattern(street))
         city = address.get("city")
         if isinstance(city, str) and len(city) >= 3 and city.lower() not in _COMMON_WORDS:
-            add(PiiKind.ADDRESS, _EDGE_L + _flexible(_tokens(city)) + _EDGE_R)
+            city_tokens = _tokens(city)
+            first = city_tokens[0] if city_tokens else None
+            add(PiiKind.ADDRESS, _EDGE_L + _flexible(city_tokens) + _EDGE_R, first)
         zip_code = address.get("zip")
         if isinstance(zip_code, str) and re.fullmatch(r"\d{5}(?:-\d{4})?", zip_code.strip()):
-            add(PiiKind.ADDRESS, r"(?<![\d\-])" + zip_code.strip()[:5] + r"(?:-\d{4})?(?![\d\-])")
+            five = zip_code.strip()[:5]
+            add(PiiKind.ADDRESS, r"(?<![\d\-])" + five + r"(?:-\d{4})?(?![\d\-])", five)
     vin = vault.get("vin")
     if isinstance(vin, str) and len(re.sub(r"\W", "", vin)) >= 11:
         add(PiiKind.VIN, _EDGE_L + _chars_flexible(vin) + _EDGE_R)
@@ -398,11 +410,12 @@ def _vault_patterns(vault: Mapping[str, Any]) -> list[_VaultPattern]:
     if isinstance(payment, str):
         tokens = _tokens(payment)
         if tokens:
-            add(PiiKind.PAYMENT, _EDGE_L + _flexible(tokens) + _EDGE_R)
+            add(PiiKind.PAYMENT, _EDGE_L + _flexible(tokens) + _EDGE_R, tokens[0])
         last = re.findall(r"\d{4,}", payment)
         if last:
-            add(PiiKind.PAYMENT, CARD_CONTEXT + "(" + re.escape(last[-1][-4:]) + r")(?!\d)")
-            out[-1] = _VaultPattern(PiiKind.PAYMENT, out[-1].pattern, 1)
+            four = last[-1][-4:]
+            add(PiiKind.PAYMENT, CARD_CONTEXT + "(" + re.escape(four) + r")(?!\d)", four)
+            out[-1] = dataclasses.replace(out[-1], group=1)
     return out
 
 
@@ -415,7 +428,11 @@ class Scrubber:
 
     def find(self, text: str) -> list[Finding]:
         found: list[Finding] = []
+        # Only on ASCII text is str.lower() exactly what re.IGNORECASE compares.
+        lowered = text.lower() if self._vault and text.isascii() else None
         for vp in self._vault:
+            if lowered is not None and vp.needle is not None and vp.needle not in lowered:
+                continue
             for m in vp.pattern.finditer(text):
                 if m.end(vp.group) > m.start(vp.group):
                     found.append(Finding(vp.kind, m.start(vp.group), m.end(vp.group), True))
