@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistant.audit.service import RequestMeta
 from assistant.auth import service as auth
 from assistant.auth import tokens
+from assistant.auth.caller import Caller
 from assistant.db.session import Role
 from assistant.errors import Forbidden, Unauthorized
-from assistant.search import Caller
 
 
 def bearer_claims(request: Request[Any, Any, Any], secret: str) -> tokens.Claims:

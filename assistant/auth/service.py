@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.auth import tokens
+from assistant.auth.caller import Caller
 from assistant.auth.throttle import LoginThrottle, account_key
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role, set_context
 from assistant.errors import Conflict, RateLimited, Unauthorized
-from assistant.search import Caller
 from assistant.tenants import repository
 from assistant.tenants.passwords import DUMMY_HASH, verify_password
 

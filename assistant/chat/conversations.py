@@ -14,13 +14,13 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
+from assistant.auth.caller import Caller
 from assistant.auth.service import user_id_of
 from assistant.chat import placeholders, typed_pii
 from assistant.chat import repository as repo
 from assistant.db.session import Role
 from assistant.errors import NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
-from assistant.search import Caller
 from retrieval import query
 
 MAX_TITLE = 200

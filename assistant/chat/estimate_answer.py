@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.auth.caller import Caller
 from assistant.estimates.drafts import EstimateError, EstimateRequest
 from assistant.estimates.service import draft_estimate
 from assistant.pii.keyring import KeyRing
-from assistant.search import Caller
 from retrieval import understanding
 from retrieval.embedders import Embedder
 from retrieval.query import ParsedQuestion

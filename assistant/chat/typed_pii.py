@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
+from assistant.auth.caller import Caller
 from assistant.chat import repository as repo
 from assistant.db.session import Database
 from assistant.errors import RateLimited, Unprocessable
@@ -31,7 +32,6 @@ from assistant.pii import blind_index, customer_terms
 from assistant.pii.customer_terms import FIELD_OF, STREET_TYPES, TermKind
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import neutralise, placeholder
-from assistant.search import Caller
 from retrieval import query
 from retrieval.scrub import PiiKind
 from retrieval.scrub import placeholder as typed_marker

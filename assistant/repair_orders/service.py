@@ -10,11 +10,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.errors import NotFound
 from assistant.pii import reveal, vault
 from assistant.pii.keyring import KeyRing
 from assistant.repair_orders import repository
-from assistant.search import Caller
 
 REDACTED = "[redacted]"
 

@@ -10,12 +10,12 @@ from litestar.testing import AsyncTestClient
 
 from assistant.api.app import create_app
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import caller_by_email
 from assistant.chat import answers, conversations
 from assistant.chat.llm import Generation
 from assistant.db.session import Database
 from assistant.errors import NotFound, UpstreamFailed
 from assistant.pii import keyring
-from assistant.search import caller_by_email
 from assistant.settings import Settings
 from tests import fake_llm
 from tests.api import helpers

@@ -17,8 +17,8 @@ from assistant.api.deps import provide_admin
 from assistant.audit import anchor as anchors
 from assistant.audit import service as audit
 from assistant.audit.service import AuditFilter, Outcome
+from assistant.auth.caller import Caller
 from assistant.errors import Unprocessable
-from assistant.search import Caller
 
 EXPORT_LIMIT = 100_000
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}

@@ -14,10 +14,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.auth.service import user_id_of
 from assistant.chat import conversations as service
 from assistant.chat import repository as repo
-from assistant.search import Caller
 
 
 class ConversationIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -12,11 +12,11 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.chat import typed_pii
 from assistant.errors import Unprocessable
 from assistant.estimates.drafts import EstimateRequest
 from assistant.estimates.service import draft_estimate
-from assistant.search import Caller
 
 
 class Vehicle(msgspec.Struct, forbid_unknown_fields=True):

@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_chat_caller
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.chat import answers, placeholders
 from assistant.chat import conversations as service
 from assistant.chat import repository as repo
 from assistant.chat.llm import Generation
 from assistant.errors import AppError, NotFound, UpstreamFailed
 from assistant.logging import get_logger
-from assistant.search import Caller
 
 log = get_logger("assistant.chat")
 PAGE = 50

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.errors import error_response
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.pii.reveal import MAX_PURPOSE
 from assistant.repair_orders import service
-from assistant.search import Caller
 
 
 @get("/api/v1/repair-orders/{ro_id:uuid}", tags=["repair orders"])

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
+from assistant.auth.caller import Caller
 from assistant.db.session import Role
 from assistant.errors import Conflict, NotFound, Unprocessable
-from assistant.search import Caller
 from assistant.tenants import repository
 from assistant.tenants.passwords import hash_password
 from assistant.tenants.repository import User
