@@ -295,7 +295,8 @@ def synthetic(args: argparse.Namespace) -> None:
 
 def demo(args: argparse.Namespace) -> None:
     """Demo shops of very different sizes, then recall, latency and hybrid search."""
-    from assistant.search import Caller, search_as
+    from assistant.auth.caller import Caller
+    from assistant.chat.question import search_as
 
     bench = Bench(args.reuse)
     try:

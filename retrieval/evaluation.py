@@ -18,6 +18,7 @@ class Question:
     expected_ro_numbers: tuple[str, ...]
     expected_lines: tuple[str, ...] = ()
     category: str = ""
+    context: tuple[str, ...] = ()  # a follow-up's earlier questions, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ def load(path: Path) -> list[Question]:
                     expected_ro_numbers=tuple(str(x) for x in raw["expected_ro_numbers"]),
                     expected_lines=tuple(str(x) for x in raw.get("expected_lines") or ()),
                     category=str(raw.get("category") or ""),
+                    context=tuple(str(x) for x in raw.get("context") or ()),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -1,14 +1,17 @@
 """What a question names in this shop's own terms: a vehicle it has serviced, a technician,
-a month or year, an RO number or plate typed bare. Each becomes a filter only when the
-shop's data confirms it (the model really is in the shop, the RO number exists), so a
-number or word that only looks like an identifier changes nothing.
+a month or year, an RO number or plate typed bare.
+
+Only what is unambiguous and confirmed by the shop's data becomes a filter: an RO number
+that exists, a plate on file, a vehicle named with make and model (or year and model)
+together. Everything else (a model or make named alone, a technician, a month) is a signal
+that ranks matching ROs up and never removes one: real catalogues are full of models and
+surnames that are ordinary words (Escape, Impact, Park, Miles).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -17,8 +20,9 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from retrieval import shop_facts
 from retrieval.query import ParsedQuestion
-from retrieval.search import Filters
+from retrieval.search import Filters, Signals
 
 CATALOG_TTL_S = 300.0
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
@@ -43,19 +47,26 @@ _TECH_CODE = re.compile(r"(?i)\b(?:tech|technician)\s*#?\s*(\d{2,5})\b")
 class Catalog:
     """The shop's vehicles and technicians, as its own ROs name them."""
 
-    models: dict[str, tuple[str, str]] = field(default_factory=dict)  # "camry" -> (make, model)
+    # "cougar" -> (("Keystone", "Cougar"), ("Mercury", "Cougar")): a model name is not unique
+    models: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     makes: dict[str, str] = field(default_factory=dict)
     colors: frozenset[str] = frozenset()
     technicians: dict[str, str] = field(default_factory=dict)  # name or surname -> code
 
 
-_cache: dict[UUID, tuple[float, Catalog]] = {}
+@dataclass(frozen=True, slots=True)
+class Understood:
+    filters: Filters
+    signals: Signals = field(default_factory=Signals)
+
+
+_catalogs: shop_facts.Fact[Catalog] = shop_facts.Fact(CATALOG_TTL_S)
 
 
 async def catalog(session: AsyncSession, tenant_id: UUID) -> Catalog:
-    cached = _cache.get(tenant_id)
-    if cached and time.monotonic() - cached[0] < CATALOG_TTL_S:
-        return cached[1]
+    cached = _catalogs.get(tenant_id)
+    if cached is not None:
+        return cached
     vehicles = (
         await session.execute(
             text(
@@ -80,15 +91,17 @@ async def catalog(session: AsyncSession, tenant_id: UUID) -> Catalog:
     for name, code in techs:
         technicians[name.lower()] = code
         surnames.setdefault(name.split()[-1].lower(), set()).add(code)
-    technicians |= {s: next(iter(c)) for s, c in surnames.items() if len(c) == 1 and len(s) > 3}
+    technicians |= {s: next(iter(c)) for s, c in surnames.items() if len(c) == 1 and len(s) > 2}
+    models: dict[str, dict[tuple[str, str], None]] = {}
+    for make, model, _ in vehicles:
+        models.setdefault(str(model).lower(), {})[(str(make or ""), str(model))] = None
     result = Catalog(
-        models={str(model).lower(): (str(make), str(model)) for make, model, _ in vehicles},
+        models={name: tuple(pairs) for name, pairs in models.items()},
         makes={str(make).lower(): str(make) for make, _, _ in vehicles if make},
         colors=frozenset(str(color).lower() for _, _, color in vehicles if color),
         technicians=technicians,
     )
-    _cache[tenant_id] = (time.monotonic(), result)
-    return result
+    return _catalogs.put(tenant_id, result)
 
 
 def _mentions(text: str, phrase: str) -> re.Match[str] | None:
@@ -97,49 +110,98 @@ def _mentions(text: str, phrase: str) -> re.Match[str] | None:
     )
 
 
-def vehicle_filters(text: str, cat: Catalog) -> dict[str, object]:
-    """A model of this shop's, with its year and colour when the question gives them."""
+@dataclass(frozen=True, slots=True)
+class VehicleMention:
+    model: str
+    makes: tuple[str, ...]  # every make of the shop's with this model, the named one first
+    make_named: bool
+    year: int | None
+    color: str | None
+
+
+def vehicle_mention(text: str, cat: Catalog) -> VehicleMention | None:
+    """The shop's model the question names (the longest name found), with the make, year and
+    colour the question gives with it."""
     found = [
-        (m, cat.models[name])
+        (m, name)
         for name in sorted(cat.models, key=len, reverse=True)
-        if len(name) >= 3 and (m := _mentions(text, name))
+        if len(name) >= 2 and (m := _mentions(text, name))
     ]
     if not found:
-        return {}
-    match, (make, model) = found[0]
-    out: dict[str, object] = {"make": make, "model": model}
+        return None
+    match, name = found[0]
+    pairs = cat.models[name]
+    named = [make for make, _ in pairs if make and _mentions(text, make)]
+    makes = tuple(dict.fromkeys([*named, *(make for make, _ in pairs)]))
     before = text[max(0, match.start() - 40) : match.start()]
+    year: int | None = None
     years = list(_VEHICLE_YEAR.finditer(before))
     if years:
         full, short = years[-1].groups()
-        out["year"] = int(full) if full else 2000 + int(short)
+        year = int(full) if full else 2000 + int(short)
     colors = [c for c in cat.colors if re.search(r"(?i)\b" + re.escape(c) + r"\b", before)]
-    if colors:
-        out["color"] = max(colors, key=len)  # "pearl white", not "white"
+    return VehicleMention(
+        model=pairs[0][1],
+        makes=makes,
+        make_named=bool(named),
+        year=year,
+        color=max(colors, key=len) if colors else None,  # "pearl white", not "white"
+    )
+
+
+def vehicle_filters(text: str, cat: Catalog) -> dict[str, object]:
+    """A vehicle the question names unambiguously (make and model, or year and model), as
+    filters; a model named alone is only a signal (see `read_signals`)."""
+    mention = vehicle_mention(text, cat)
+    if mention is None or not (mention.make_named or mention.year is not None):
+        return {}
+    out: dict[str, object] = {"model": mention.model}
+    if mention.make_named:
+        out["make"] = mention.makes[0]
+    if mention.year is not None:
+        out["year"] = mention.year
     return out
 
 
-def date_filters(text: str, vehicle_year: int | None) -> dict[str, date]:
+def date_range(text: str, vehicle_year: int | None) -> tuple[date, date] | None:
     m = _MONTH_YEAR.search(text)
     if m:
         month, year = _MONTHS[m.group(1).lower()], int(m.group(2))
         last = calendar.monthrange(year, month)[1]
-        return {"date_from": date(year, month, 1), "date_to": date(year, month, last)}
+        return date(year, month, 1), date(year, month, last)
     for m in _YEAR_IN.finditer(text):
         year = int(m.group(1))
         if year != vehicle_year:
-            return {"date_from": date(year, 1, 1), "date_to": date(year, 12, 31)}
-    return {}
+            return date(year, 1, 1), date(year, 12, 31)
+    return None
 
 
-def technician_filter(text: str, cat: Catalog) -> str | None:
+def technicians_named(text: str, cat: Catalog) -> tuple[str, ...]:
+    codes: list[str] = []
     code = _TECH_CODE.search(text)
     if code and code.group(1) in cat.technicians.values():
-        return code.group(1)
+        codes.append(code.group(1))
     for name in sorted(cat.technicians, key=len, reverse=True):
         if _mentions(text, name):
-            return cat.technicians[name]
-    return None
+            codes.append(cat.technicians[name])
+    return tuple(dict.fromkeys(codes))
+
+
+def read_signals(text: str, cat: Catalog) -> Signals:
+    mention = vehicle_mention(text, cat)
+    makes = tuple(
+        make for name, make in cat.makes.items() if len(name) >= 2 and _mentions(text, name)
+    )
+    dates = date_range(text, mention.year if mention else None)
+    return Signals(
+        makes=makes,
+        models=(mention.model,) if mention else (),
+        year=mention.year if mention else None,
+        color=mention.color if mention else None,
+        technicians=technicians_named(text, cat),
+        date_from=dates[0] if dates else None,
+        date_to=dates[1] if dates else None,
+    )
 
 
 async def existing_ro_numbers(
@@ -196,8 +258,10 @@ async def understand(
     question: ParsedQuestion,
     filters: Filters,
     plate_key: Callable[[str], bytes | None],
-) -> Filters:
-    """`filters` narrowed by what the question names and the shop's data confirms."""
+) -> Understood:
+    """`filters` narrowed only by what the question names unambiguously and the shop's data
+    confirms (an RO number that exists, a plate on file, make and model or year and model
+    together); everything else it suggests comes back as signals."""
     text_ = question.text
     changes: dict[str, object] = {}
     if not filters.ro_numbers:
@@ -215,16 +279,8 @@ async def understand(
         changes["ro_ids"] = await ros_about(session, tenant_id, numbers)  # type: ignore[arg-type]
         changes["ro_numbers"] = ()
     if changes.get("ro_ids") or changes.get("plate_bidx") or filters.selective:
-        return replace(filters, **changes)  # type: ignore[arg-type]
+        return Understood(replace(filters, **changes))  # type: ignore[arg-type]
     cat = await catalog(session, tenant_id)
-    vehicle = vehicle_filters(text_, cat)
-    if filters.model is None:
-        changes |= vehicle
-    dates = date_filters(text_, vehicle.get("year"))  # type: ignore[arg-type]
-    if filters.date_from is None and filters.date_to is None:
-        changes |= dates
-    if filters.technician is None:
-        tech = technician_filter(text_, cat)
-        if tech:
-            changes["technician"] = tech
-    return replace(filters, **changes)  # type: ignore[arg-type]
+    if filters.model is None and filters.make is None:
+        changes |= vehicle_filters(text_, cat)
+    return Understood(replace(filters, **changes), read_signals(text_, cat))  # type: ignore[arg-type]

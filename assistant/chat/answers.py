@@ -40,7 +40,8 @@ from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
-from assistant.search import Caller, search_parsed
+from assistant.auth.caller import Caller
+from assistant.chat import question as questions
 from assistant.settings import Settings
 from retrieval import query
 from retrieval.embedders import Embedder
@@ -208,9 +209,10 @@ async def prepare(
             text=placeholders.PLACEHOLDER.sub(" ", stored),
             code_tokens=search_question.code_tokens,
         )
-        result = await search_parsed(
-            session, svc.ring, svc.embedder, caller, search_question, vehicle, k=K
+        read = await questions.read(
+            session, svc.ring, tenant, search_question, search_question.text, filters=vehicle
         )
+        result = await questions.retrieve(session, svc.embedder, tenant, read, k=K)
         narrowed = bool(_NARROWING & set(result.trace.filters))
         trace = result.trace.as_dict() | {
             "query": search_question.text,

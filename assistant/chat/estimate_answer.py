@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.auth.caller import Caller
-from assistant.estimates.drafts import EstimateError, EstimateRequest
-from assistant.estimates.service import draft_estimate
+from assistant.estimates.drafts import EstimateError, EstimateRequest, NoWorkNamed
+from assistant.estimates.service import asked_jobs, draft_estimate
 from assistant.pii.keyring import KeyRing
 from retrieval import understanding
 from retrieval.embedders import Embedder
@@ -22,6 +22,14 @@ _WANTED = re.compile(r"(?i)\b(estimate|quote)\b|\bhow much (?:would|will|to|for|
 NO_VEHICLE = (
     "To draft an estimate, name the vehicle: its year, make and model, one of its RO "
     "numbers, or its VIN."
+)
+NO_WORK = (
+    "To draft an estimate, name the work to price, for example 'front brakes' or "
+    "'oil change and tire rotation': this request names no repair or service."
+)
+NO_WORK_OR_VEHICLE = (
+    "To draft an estimate, name the work to price (for example 'front brakes') and the "
+    "vehicle: its year, make and model, one of its RO numbers, or its VIN."
 )
 
 
@@ -38,14 +46,16 @@ async def request_from_question(
         return EstimateRequest(work=parsed.text, vin=parsed.vins[0])
     catalog = await understanding.catalog(session, caller.ctx.tenant_id)
     vehicle = understanding.vehicle_filters(parsed.text, catalog)
-    if not vehicle:
+    year, make, model = vehicle.get("year"), vehicle.get("make"), vehicle.get("model")
+    if not model:
         return None
-    year = vehicle.get("year")
+    # A model named with its year but not its make ("the 2019 Civic") gets its make from
+    # the shop's ROs in the estimate itself.
     return EstimateRequest(
         work=parsed.text,
         year=year if isinstance(year, int) else None,
-        make=str(vehicle["make"]),
-        model=str(vehicle["model"]),
+        make=str(make) if make else None,
+        model=str(model),
     )
 
 
@@ -59,24 +69,36 @@ def _cites(citations: list[dict[str, Any]]) -> str:
     return f"[{shown}{' …' if len(numbers) > 4 else ''}]"
 
 
+def _job_heading(job: dict[str, Any]) -> str:
+    if job["match"] == "exact":
+        return f"{job['asked']} (from {job['lines']} past line{'s' * (job['lines'] != 1)}):"
+    if job["match"] == "near":
+        return f"{job['asked']}, not done on this vehicle's years: {job['reason']}:"
+    return f"{job['asked']}: {job['reason']}."
+
+
 def summary(draft: dict[str, Any]) -> str:
+    """Job by job: what each was priced from (a near match or missing work said so), its
+    labor and parts with their citations, then the totals over all jobs."""
     v = draft["vehicle"]
     name = " ".join(str(p) for p in (v.get("year"), v.get("make"), v.get("model")) if p)
     lines = [f"Estimate draft for a {name}, from this shop's past completed work:"]
-    for labor in draft["labor"]:
-        lines.append(
-            f"- Labor {labor['operation'] or ''} {labor['description'] or ''}: "
-            f"{labor['hours']} h, {_money(labor['amount'])} "
-            f"(past {labor['samples']}: {_money(labor['amount_range'][0])} to "
-            f"{_money(labor['amount_range'][1])}) {_cites(labor['citations'])}"
-        )
-    for part in draft["parts"]:
-        lines.append(
-            f"- Part {part['part_number'] or ''} {part['description'] or ''} x{part['quantity']}"
-            f" @ {_money(part['unit_price'])} (past {part['samples']}: "
-            f"{_money(part['price_range'][0])} to {_money(part['price_range'][1])}) "
-            f"{_cites(part['citations'])}"
-        )
+    for job in draft["jobs"]:
+        lines.append(_job_heading(job))
+        for labor in (x for x in draft["labor"] if x["job"] == job["asked"]):
+            lines.append(
+                f"- Labor {labor['operation'] or ''} {labor['description'] or ''}: "
+                f"{labor['hours']} h, {_money(labor['amount'])} "
+                f"(past {labor['samples']}: {_money(labor['amount_range'][0])} to "
+                f"{_money(labor['amount_range'][1])}) {_cites(labor['citations'])}"
+            )
+        for part in (x for x in draft["parts"] if x["job"] == job["asked"]):
+            lines.append(
+                f"- Part {part['part_number'] or ''} {part['description'] or ''} "
+                f"x{part['quantity']} @ {_money(part['unit_price'])} (past {part['samples']}: "
+                f"{_money(part['price_range'][0])} to {_money(part['price_range'][1])}) "
+                f"{_cites(part['citations'])}"
+            )
     if draft["labor"] or draft["parts"]:
         lines.append(
             f"Labor {_money(draft['subtotal_labor'])}, parts {_money(draft['subtotal_parts'])}, "
@@ -88,7 +110,8 @@ def summary(draft: dict[str, Any]) -> str:
             f"Related {item['status']} work: RO {item['ro_number']} line {item['line_letter']} "
             f"({item['date']}): {item['summary']} [RO {item['ro_number']}]"
         )
-    lines.extend(draft["notes"])
+    said = {job["reason"] for job in draft["jobs"]}
+    lines.extend(note for note in draft["notes"] if note not in said)
     return "\n".join(lines)
 
 
@@ -104,15 +127,7 @@ def citations_of(draft: dict[str, Any]) -> list[dict[str, Any]]:
                     "ro_number": c["ro_number"],
                     "line": c.get("line_letter"),
                     "date": c.get("date"),
-                    "vehicle": " ".join(
-                        str(p)
-                        for p in (
-                            draft["vehicle"].get("year"),
-                            draft["vehicle"].get("make"),
-                            draft["vehicle"].get("model"),
-                        )
-                        if p
-                    ),
+                    "vehicle": c["vehicle"],  # the cited RO's own, a near match's too
                 },
             )
     return list(seen.values())
@@ -125,14 +140,18 @@ async def draft_for_chat(
     caller: Caller,
     parsed: ParsedQuestion,
 ) -> tuple[str, list[dict[str, Any]], dict[str, Any] | None] | None:
-    """(answer text, citations, the draft) or None when this is no estimate request after all."""
+    """(answer text, citations, the draft) or None when this is no estimate request after all.
+    A request that names no vehicle or no work gets what is missing, not a draft."""
     request = await request_from_question(session, caller, parsed)
     if request is None:
-        return NO_VEHICLE, [], None
+        named = await asked_jobs(session, caller.ctx.tenant_id, parsed.text)
+        return (NO_VEHICLE if named else NO_WORK_OR_VEHICLE), [], None
     try:
         draft = (
             await draft_estimate(session, ring, embedder, caller.ctx.tenant_id, request)
         ).as_dict()
+    except NoWorkNamed:
+        return NO_WORK, [], None
     except EstimateError as exc:
         return str(exc), [], None
     return summary(draft), citations_of(draft), draft

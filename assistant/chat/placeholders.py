@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
 from assistant.auth.caller import Caller
-from assistant.chat import repository
 from assistant.pii import reveal, vault
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import PLACEHOLDER, placeholder
+from assistant.repair_orders import repository
 
 __all__ = ["PLACEHOLDER", "Renderer", "placeholder", "render_stream", "user_label"]
 

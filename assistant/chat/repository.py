@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
-from assistant.pii.customer_terms import SAME_CUSTOMER_KINDS
+from assistant.repair_orders.repository import customer_ro_ids as customer_ro_ids
+from assistant.repair_orders.repository import ro_id_by_number as ro_id_by_number
+from assistant.repair_orders.repository import vehicle_keys as vehicle_keys
 
 c = t.assistant_conversations
 m = t.assistant_messages
@@ -206,77 +208,8 @@ async def messages(
     return [Message(*row) for row in reversed(list(rows))]
 
 
-async def ro_id_by_number(session: AsyncSession, tenant_id: UUID, ro_number: str) -> UUID | None:
-    row = (
-        await session.execute(
-            select(t.repair_orders.c.ro_id).where(
-                t.repair_orders.c.tenant_id == tenant_id,
-                t.repair_orders.c.ro_number == ro_number,
-            )
-        )
-    ).first()
-    return UUID(str(row[0])) if row else None
-
-
-async def latest_ro_number_for_vehicle(
-    session: AsyncSession, tenant_id: UUID, vin_bidx: bytes | None, plate_bidx: bytes | None
-) -> str | None:
-    r = t.repair_orders
-    keys = [k for k in (vin_bidx, plate_bidx) if k]
-    if not keys:
-        return None
-    condition = r.c.vin_bidx.in_(keys) | r.c.plate_bidx.in_(keys)
-    row = (
-        await session.execute(
-            select(r.c.ro_number)
-            .where(r.c.tenant_id == tenant_id, condition)
-            .order_by(r.c.ro_open_date.desc().nulls_last())
-            .limit(1)
-        )
-    ).first()
-    return str(row[0]) if row else None
-
-
-async def vehicle_keys(
-    session: AsyncSession, tenant_id: UUID, ro_numbers: list[str]
-) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
-    """The VIN and plate blind indexes of these ROs: "the vehicle of RO 48211"."""
-    r = t.repair_orders
-    if not ro_numbers:
-        return (), ()
-    rows = (
-        await session.execute(
-            select(r.c.vin_bidx, r.c.plate_bidx).where(
-                r.c.tenant_id == tenant_id, r.c.ro_number.in_(ro_numbers)
-            )
-        )
-    ).all()
-    return (
-        tuple(bytes(v) for v, _ in rows if v),
-        tuple(bytes(p) for _, p in rows if p),
-    )
-
-
 async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
     row = (
         await session.execute(select(t.tenants.c.name).where(t.tenants.c.tenant_id == tenant_id))
     ).first()
     return str(row[0]) if row else "this shop"
-
-
-_SAME_CUSTOMER = text("SELECT * FROM app.customer_terms_same_customer(:ro, CAST(:kinds AS text[]))")
-
-
-async def customer_ro_ids(
-    session: AsyncSession, details: list[tuple[str, str]]
-) -> tuple[UUID, ...]:
-    """Every RO of the caller's shop that shares a customer term with these (RO number,
-    field) pairs: "what did we do for [[pii:48211:customer_name]]" means all of that
-    customer's ROs. Fields that name no customer (a VIN, a plate) are skipped."""
-    found: dict[UUID, None] = {}
-    for ro_number, field in details:
-        kinds = [k.value for k in SAME_CUSTOMER_KINDS.get(field, ())]
-        if kinds:
-            rows = await session.execute(_SAME_CUSTOMER, {"ro": ro_number, "kinds": kinds})
-            found |= {UUID(str(row[0])): None for row in rows}
-    return tuple(found)

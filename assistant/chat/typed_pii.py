@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import AuditEvent, Outcome, RequestMeta, record
 from assistant.auth.caller import Caller
-from assistant.chat import repository as repo
 from assistant.db.session import Database
 from assistant.errors import RateLimited, Unprocessable
 from assistant.pii import blind_index, customer_terms
 from assistant.pii.customer_terms import FIELD_OF, STREET_TYPES, TermKind
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import neutralise, placeholder
+from assistant.repair_orders import repository as ros
 from retrieval import query
 from retrieval.scrub import PiiKind
 from retrieval.scrub import placeholder as typed_marker
@@ -216,7 +216,7 @@ async def scrub_typed(
         raise _refuse()
     for kind, field, key in explicit:
         vin_key, plate_key = (key, None) if kind is PiiKind.VIN else (None, key)
-        ro = await repo.latest_ro_number_for_vehicle(session, tenant, vin_key, plate_key)
+        ro = await ros.latest_ro_number_for_vehicle(session, tenant, vin_key, plate_key)
         await _audit(session, caller, meta, "vehicle", ro)
         left -= 1
         marker = typed_marker(kind)
@@ -228,7 +228,7 @@ async def scrub_typed(
     vehicles: set[str] = set()
     for m in plates:
         key = blind_index.plate_index(ring, tenant, m.group(1))
-        ro = await repo.latest_ro_number_for_vehicle(session, tenant, None, key)
+        ro = await ros.latest_ro_number_for_vehicle(session, tenant, None, key)
         if ro:
             vehicles.add(ro)
             resolved.append((m.start(1), m.end(1), ro, "license_plate", PiiKind.LICENSE_PLATE))
@@ -273,5 +273,5 @@ async def vehicle_lookup_on_record(
         if await remaining_lookups(session, budget) <= 0:
             raise _refuse()
         key = blind_index.vin_index(ring, caller.ctx.tenant_id, vin)
-        ro = await repo.latest_ro_number_for_vehicle(session, caller.ctx.tenant_id, key, None)
+        ro = await ros.latest_ro_number_for_vehicle(session, caller.ctx.tenant_id, key, None)
         await _audit(session, caller, meta, "vehicle", ro)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
+from assistant.auth.caller import Caller, caller_by_email
+from assistant.chat.question import Earlier, search_as
 from assistant.cli.common import load_keyring, progress_bar, run_with_database
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
 from assistant.repair_orders import chunk_store
-from assistant.search import Caller, caller_by_email, search_as
 from assistant.settings import Settings
 from assistant.tenants import service
 from assistant.tenants.service import admin_context, find_tenant
@@ -187,35 +188,60 @@ def search_command(
     _print_result(result, as_json)
 
 
+EXACT = "exact"  # vector only, every chunk scanned: what the approximate search is held to
+
+
 @click.command("eval")
 @click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "email", required=True)
 @click.option("--tenant", "slug", default=None)
 @click.option(
-    "--mode", type=click.Choice([*(m.value for m in Mode), "all"]), default="all", show_default=True
+    "--mode",
+    type=click.Choice([*(m.value for m in Mode), EXACT, "all"]),
+    default="all",
+    show_default=True,
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def eval_command(
     settings: Settings, questions_file: Path, email: str, slug: str | None, mode: str, as_json: bool
 ) -> None:
-    """Recall@1/5/10, MRR and latency on a question set, per search mode."""
+    """Recall@1/5/10, MRR and latency on a question set, per search mode (`exact`: vector
+    search scanning every chunk). A follow-up's earlier questions are asked first, and the
+    top RO of each stands for what its answer cited."""
     try:
         questions = evaluation.load(questions_file)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     ring = load_keyring(settings)
     model = embedder_for(settings)
-    modes = list(Mode) if mode == "all" else [Mode(mode)]
+    modes = [*(m.value for m in Mode), EXACT] if mode == "all" else [mode]
 
     async def job(db: Database) -> dict[str, evaluation.Report]:
         caller: Caller = await caller_by_email(db, email, slug)
         reports = {}
-        for m in modes:
+        for name in modes:
+            search_mode = Mode.VECTOR if name == EXACT else Mode(name)
             answers = []
             for q in questions:
+                earlier: list[Earlier] = []
+                for asked in q.context:
+                    before = await search_as(
+                        db, ring, model, caller, asked, k=1, mode=search_mode, earlier=earlier
+                    )
+                    earlier.append(Earlier(asked, tuple(h.ro_number for h in before.hits[:1])))
                 started = time.perf_counter()
-                result = await search_as(db, ring, model, caller, q.question, k=30, mode=m)
+                result = await search_as(
+                    db,
+                    ring,
+                    model,
+                    caller,
+                    q.question,
+                    k=30,
+                    mode=search_mode,
+                    earlier=earlier,
+                    exact=name == EXACT,
+                )
                 answers.append(
                     evaluation.Answer(
                         q,
@@ -223,7 +249,7 @@ def eval_command(
                         (time.perf_counter() - started) * 1000,
                     )
                 )
-            reports[m.value] = evaluation.report(answers)
+            reports[name] = evaluation.report(answers)
         return reports
 
     reports = run_with_database(settings, job)

@@ -30,16 +30,22 @@ class VehicleNotFound(EstimateError):
     """The RO number or VIN is not in this shop (HTTP 404)."""
 
 
+class NoWorkNamed(EstimateError):
+    """The request names no repair or service to price (HTTP 422)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     ro_id: UUID
     ro_number: str
     line_letter: str
     date: dt.date | None
+    vehicle: str  # the cited RO's own: "2018 Toyota Camry"
 
 
 @dataclass(frozen=True, slots=True)
 class LaborEstimate:
+    job: str  # the asked job it prices (`JobEstimate.asked`)
     operation: str | None
     description: str | None
     hours: Decimal
@@ -55,6 +61,7 @@ class PartEstimate:
     """`alternative` marks a part number another, more used one does the same job as (same
     description, e.g. another brand's pads): listed for the advisor, not added to the total."""
 
+    job: str
     part_number: str | None
     description: str | None
     quantity: Decimal
@@ -75,9 +82,25 @@ class VehicleUsed:
 
 
 @dataclass(frozen=True, slots=True)
+class JobEstimate:
+    """One job the request asked for and what it was priced from.
+
+    `match` is "exact" (completed lines of the same work on the vehicle's window), "near"
+    (none there: the same work on the model's other years or the make's other models, which
+    `reason` names), "none" (no such work on file: nothing is priced for it, `reason` says
+    so) or "same" (the same past work as an earlier job, priced once there)."""
+
+    asked: str
+    match: str
+    reason: str | None
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
 class EstimateDraft:
     vehicle: VehicleUsed
     matched_years: tuple[int, int] | None
+    jobs: tuple[JobEstimate, ...]
     labor: tuple[LaborEstimate, ...]
     parts: tuple[PartEstimate, ...]
     subtotal_labor: Decimal

@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    false,
+    func,
+    literal_column,
+    not_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
@@ -22,11 +32,13 @@ HISTORY_LIMIT = 50
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The vehicles a draft learns from: one make and model, a span of model years."""
+    """The vehicles a draft learns from: one make, one model (or any), a span of model years
+    (or any), less those of `outside` (a narrower window already searched)."""
 
     make: str
-    model: str
+    model: str | None
     years: tuple[int, int] | None
+    outside: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,10 @@ class LineRef:
     ro_number: str
     line_letter: str
     opened_on: dt.date | None
+    vehicle_year: int | None
+    vehicle_make: str | None
+    vehicle_model: str | None
+    correction: str  # PII-scrubbed at ingest, like every line's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +105,15 @@ def _in_window(tenant_id: UUID, window: Window) -> list[ColumnElement[bool]]:
     conditions = [
         _RO.c.tenant_id == tenant_id,
         func.lower(_RO.c.vehicle_make) == func.lower(window.make),
-        func.lower(_RO.c.vehicle_model) == func.lower(window.model),
     ]
+    if window.model is not None:
+        conditions.append(func.lower(_RO.c.vehicle_model) == func.lower(window.model))
     if window.years is not None:
         conditions.append(_RO.c.vehicle_year.between(*window.years))
+    if window.outside is not None:
+        # An RO with no model year is outside any span of years, so it is not excluded.
+        inside = and_(*_in_window(tenant_id, window.outside))
+        conditions.append(not_(func.coalesce(inside, false())))
     return conditions
 
 
@@ -147,6 +168,25 @@ async def spelling(
     return (row[0], row[1]) if row else None
 
 
+async def makes_of(session: AsyncSession, tenant_id: UUID, model: str) -> list[tuple[str, str]]:
+    """Every (make, model) of this shop's ROs with that model name in any case, most common
+    first: a model named without its make."""
+    rows = await session.execute(
+        select(_RO.c.vehicle_make, _RO.c.vehicle_model)
+        .where(
+            _RO.c.tenant_id == tenant_id,
+            _RO.c.vehicle_make.is_not(None),
+            func.lower(_RO.c.vehicle_model) == func.lower(model),
+        )
+        .group_by(func.lower(_RO.c.vehicle_make), _RO.c.vehicle_make, _RO.c.vehicle_model)
+        .order_by(func.count().desc(), _RO.c.vehicle_make, _RO.c.vehicle_model)
+    )
+    found: dict[str, tuple[str, str]] = {}
+    for make, spelled in rows:
+        found.setdefault(make.lower(), (make, spelled))
+    return list(found.values())
+
+
 async def window_ro_ids(
     session: AsyncSession, tenant_id: UUID, window: Window, limit: int
 ) -> list[UUID]:
@@ -168,7 +208,15 @@ async def completed_lines(
         return []
     rows = await session.execute(
         select(
-            _LINE.c.line_id, _RO.c.ro_id, _RO.c.ro_number, _LINE.c.line_letter, _RO.c.ro_open_date
+            _LINE.c.line_id,
+            _RO.c.ro_id,
+            _RO.c.ro_number,
+            _LINE.c.line_letter,
+            _RO.c.ro_open_date,
+            _RO.c.vehicle_year,
+            _RO.c.vehicle_make,
+            _RO.c.vehicle_model,
+            func.coalesce(_LINE.c.correction, ""),
         )
         .where(
             _lines_of_ros(tenant_id),
@@ -179,6 +227,31 @@ async def completed_lines(
         .order_by(_RO.c.ro_number, _LINE.c.line_letter)
     )
     return [LineRef(*r) for r in rows]
+
+
+async def work_descriptions(session: AsyncSession, tenant_id: UUID) -> list[str]:
+    """Every distinct labor and part description of the shop: the words it names work with."""
+    labor_names = select(_LABOR.c.description.label("d")).where(
+        _LABOR.c.tenant_id == tenant_id, _LABOR.c.description.is_not(None)
+    )
+    part_names = select(_PART.c.description.label("d")).where(
+        _PART.c.tenant_id == tenant_id, _PART.c.description.is_not(None)
+    )
+    rows = await session.execute(union(labor_names, part_names).order_by(literal_column("d")))
+    return [r[0] for r in rows]
+
+
+_STEMS = text("SELECT w, ts_lexize('english_stem', w) FROM unnest(CAST(:words AS text[])) AS w")
+
+
+async def stems(session: AsyncSession, words: Collection[str]) -> dict[str, str | None]:
+    """Each word's Snowball English stem, from the dictionary PostgreSQL's full-text search
+    uses ('english'), so "brakes" and "braking" are one word here as they are there; None
+    for a stop word."""
+    if not words:
+        return {}
+    rows = await session.execute(_STEMS, {"words": sorted(words)})
+    return {w: (found[0] if found else None) for w, found in rows}
 
 
 async def labor(

@@ -1,9 +1,12 @@
 """Estimate drafts: what this shop charged for the same work on similar vehicles.
 
-Nothing is invented. Every operation and part comes from the shop's own completed lines on
-the same make and model within two model years, every figure cites the lines it was
-computed from, and medians (not means) keep one unusual job from moving the price. A
-request nothing matches gets an empty draft that says so, not an error.
+Nothing is invented. A request is split into the jobs it asks for ("brakes and an oil
+change" is two), and each job is priced from the shop's own completed lines that did that
+work, on the same make and model within two model years (`matching`). Every figure cites the
+lines it was computed from, and medians (not means) keep one unusual job from moving the
+price. A job nothing on file did is said to be missing, or priced from the same work on
+other vehicles and labelled a near match; it is never priced from other work. A request
+naming no work at all is refused (`NoWorkNamed`).
 """
 
 from __future__ import annotations
@@ -17,40 +20,42 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 from uuid import UUID
 
-import anyio
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.estimates import repository as repo
+from assistant.estimates import work
 from assistant.estimates.drafts import (
     Citation,
     EstimateDraft,
     EstimateError,
     EstimateRequest,
+    JobEstimate,
     LaborEstimate,
+    NoWorkNamed,
     PartEstimate,
     VehicleNotFound,
     VehicleUsed,
 )
+from assistant.estimates.matching import JobMatch, match_job, normal, op_key
 from assistant.estimates.repository import LaborRow, LineRef, PartRow, Window
 from assistant.pii import blind_index
 from assistant.pii.keyring import KeyRing
 from retrieval import query
 from retrieval.embedders import Embedder
-from retrieval.search import Filters, search
 
 YEAR_SPAN = 2
 MAX_WORK_CHARS = 2000
 MAX_FIELD_CHARS = 100
+MAX_JOBS = 6
 MODEL_YEARS = (1900, 2100)
-WINDOW_ROS = 1000  # newest ROs of the window the search looks at
-SEARCH_K = 50
-RELATIVE_CUTOFF = 0.6
-MAX_LINES = 10
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.00001")
 ZERO = Decimal("0.00")
 NO_MATCH = "no completed lines for this work on similar vehicles"
+NO_WORK = (
+    "the request names no repair or service to price: name the work, "
+    "e.g. 'front brakes' or 'oil change and tire rotation'"
+)
 _Row = TypeVar("_Row", LaborRow, PartRow)
 
 
@@ -61,21 +66,27 @@ async def draft_estimate(
     tenant_id: UUID,
     request: EstimateRequest,
 ) -> EstimateDraft:
-    work = (request.work or "").strip()
-    if not work or len(work) > MAX_WORK_CHARS:
+    work_text = (request.work or "").strip()
+    if not work_text or len(work_text) > MAX_WORK_CHARS:
         raise EstimateError(f"describe the work in 1 to {MAX_WORK_CHARS} characters")
     try:
-        parsed = query.parse(work)
+        parsed = query.parse(work_text)
     except query.QuestionError as exc:
         raise EstimateError(str(exc)) from None
     vehicle, known = await _resolve(session, ring, tenant_id, request, parsed)
+    vehicle_words = (vehicle.make, vehicle.model)
+    vocabulary = await _vocabulary(session, tenant_id, [parsed.text, *vehicle_words])
+    jobs = work.asked_jobs(parsed.text, vocabulary, vehicle_words)
+    if not jobs:
+        raise NoWorkNamed(NO_WORK)
+    if len(jobs) > MAX_JOBS:
+        raise EstimateError(f"ask for at most {MAX_JOBS} jobs in one estimate")
     years = (vehicle.year - YEAR_SPAN, vehicle.year + YEAR_SPAN) if vehicle.year else None
     window = Window(vehicle.make, vehicle.model, years)
-    lines, labor_rows = await _matching_lines(session, embedder, tenant_id, parsed, window)
-    part_rows = await repo.parts(session, tenant_id, [line.line_id for line in lines])
-    by_id = {line.line_id: line for line in lines}
-    labor = _labor(by_id, labor_rows)
-    parts = _parts(by_id, part_rows)
+    matches = [
+        await match_job(session, embedder, tenant_id, job, window, vocabulary) for job in jobs
+    ]
+    estimates, labor, parts, repeats = _priced(matches)
     measured = await repo.tax_rate(session, tenant_id)
     rate = measured.quantize(RATE_PLACES, ROUND_HALF_UP) if measured is not None else ZERO
     subtotal_labor = sum((item.amount for item in labor), ZERO)
@@ -85,6 +96,7 @@ async def draft_estimate(
     return EstimateDraft(
         vehicle=vehicle,
         matched_years=years,
+        jobs=tuple(estimates),
         labor=tuple(labor),
         parts=tuple(parts),
         subtotal_labor=subtotal_labor,
@@ -93,8 +105,23 @@ async def draft_estimate(
         tax=tax,
         total=subtotal_labor + subtotal_parts + tax,
         related_history=tuple(history),
-        notes=tuple(_notes(lines, parts, years, measured)),
+        notes=tuple(_notes(estimates, parts, repeats, years, measured)),
     )
+
+
+async def asked_jobs(
+    session: AsyncSession, tenant_id: UUID, text: str, vehicle_words: Iterable[str] = ()
+) -> list[work.Job]:
+    """The jobs `text` (PII-free) names, in the shop's words; [] when it names no work."""
+    vehicle_words = list(vehicle_words)
+    vocabulary = await _vocabulary(session, tenant_id, [text, *vehicle_words])
+    return work.asked_jobs(text, vocabulary, vehicle_words)
+
+
+async def _vocabulary(session: AsyncSession, tenant_id: UUID, texts: list[str]) -> work.Vocabulary:
+    descriptions = await repo.work_descriptions(session, tenant_id)
+    words = work.vocabulary_words(descriptions) | work.words_of(texts)
+    return work.Vocabulary.build(await repo.stems(session, words), descriptions)
 
 
 def _clean(value: str | None, name: str) -> str | None:
@@ -140,6 +167,11 @@ async def _resolve(
     if known is not None:
         year = known.year or year
         make, model = known.make or make, known.model or model
+    if model and not make and known is None:  # "the 2019 Civic": the shop's ROs say whose
+        makes = await repo.makes_of(session, tenant_id, model)
+        if len(makes) > 1:
+            raise EstimateError("name the make too: more than one make has that model on file")
+        make, model = makes[0] if makes else (None, model)
     if not make or not model:
         raise EstimateError("give the vehicle's make and model, an RO number or a VIN")
     if known is None:
@@ -147,91 +179,45 @@ async def _resolve(
     return VehicleUsed(year, make, model, identified_by), known
 
 
-async def _matching_lines(
-    session: AsyncSession,
-    embedder: Embedder,
-    tenant_id: UUID,
-    parsed: query.ParsedQuestion,
-    window: Window,
-) -> tuple[list[LineRef], list[LaborRow]]:
-    """The past lines a draft is built from, and their labor.
-
-    The search, confined to the window's ROs, finds the candidates. Its fused scores are
-    reciprocal ranks, so a cutoff relative to the best line (0.6) keeps the lines that both
-    the meaning and the words rank near the top, and drops those only one of them found (at
-    most half the best score) unless nothing better exists. Ranks over whole line stories
-    are too flat to choose the work, though: "check engine light" ties a diagnosis with an
-    oil change whose story says "checked all fluids". So the draft is for one job, a set of
-    labor operations, and the job is the candidate whose operation descriptions read closest
-    to the request. Mixing jobs would price work nobody asked for: a request naming two jobs
-    gets the better matched one, and the advisor asks again for the other.
-    """
-    ro_ids = await repo.window_ro_ids(session, tenant_id, window, WINDOW_ROS)
-    if not ro_ids:
-        return [], []
-    filters = Filters(
-        make=window.make, model=window.model, ro_ids=tuple(ro_ids), line_status=("completed",)
-    )
-    result = await search(session, embedder, tenant_id, parsed, filters, k=SEARCH_K)
-    hits = [h for h in result.hits if h.kind == "line" and h.line_letter]
-    found = await repo.completed_lines(session, tenant_id, window, {h.ro_id for h in hits})
-    verified = {(line.ro_id, line.line_letter): line for line in found}
-    ranked: dict[tuple[UUID, str], tuple[float, LineRef]] = {}
-    for hit in hits:
-        key = (hit.ro_id, hit.line_letter or "")
-        if key in verified and key not in ranked:
-            ranked[key] = (hit.score, verified[key])
-    if not ranked:
-        return [], []
-    best = next(iter(ranked.values()))[0]
-    close = [(score, line) for score, line in ranked.values() if score >= RELATIVE_CUTOFF * best]
-    labor = await repo.labor(session, tenant_id, [line.line_id for _, line in close])
-    jobs: dict[UUID, set[str]] = defaultdict(set)
-    for row in labor:
-        jobs[row.line_id].add(_op_key(row))
-    if not jobs:
-        return [close[0][1]], []
-    job = await _closest_job(embedder, parsed.text, close, labor, jobs)
-    chosen = sorted(
-        (line for _, line in close if jobs.get(line.line_id) == job),
-        key=lambda line: (line.opened_on or dt.date.min, line.ro_number, line.line_letter),
-        reverse=True,
-    )[:MAX_LINES]
-    ids = {line.line_id for line in chosen}
-    return chosen, [row for row in labor if row.line_id in ids]
-
-
-async def _closest_job(
-    embedder: Embedder,
-    request: str,
-    close: list[tuple[float, LineRef]],
-    labor: list[LaborRow],
-    jobs: dict[UUID, set[str]],
-) -> set[str]:
-    """Each job scores its best line's search score relative to the best line (0.6 to 1)
-    plus the cosine similarity of the request to its operation descriptions (about 0 to 0.9):
-    a clear description match outweighs a small rank difference, not a clear search win."""
-    named = {_op_key(row): row.description or row.operation or "" for row in labor}
-    support: dict[frozenset[str], float] = {}
-    for score, line in close:
-        if line.line_id in jobs:
-            key = frozenset(jobs[line.line_id])
-            support[key] = max(support.get(key, 0.0), score / close[0][0])
-    candidates = list(support)
-    texts = [request, *("; ".join(sorted(named[op] for op in ops)) for ops in candidates)]
-    vectors = await anyio.to_thread.run_sync(embedder.embed, texts)
-    norms = np.linalg.norm(vectors, axis=1)
-    similarity = (vectors[1:] @ vectors[0]) / np.maximum(norms[1:] * norms[0], 1e-12)
-    totals = [support[job] + float(sim) for job, sim in zip(candidates, similarity, strict=True)]
-    return set(candidates[totals.index(max(totals))])
-
-
-def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())
-
-
-def _op_key(row: LaborRow) -> str:
-    return row.operation or _normal(row.description)
+def _priced(
+    matches: list[JobMatch],
+) -> tuple[list[JobEstimate], list[LaborEstimate], list[PartEstimate], list[str]]:
+    """Each job's labor and parts, merged: an operation or part an earlier job already
+    prices (one diagnosis found by two asked jobs) is counted once, with the earlier job,
+    and a job whose past work is exactly an earlier job's is marked "same"."""
+    estimates: list[JobEstimate] = []
+    labor: list[LaborEstimate] = []
+    parts: list[PartEstimate] = []
+    repeats: list[str] = []
+    priced_ops: dict[str, str] = {}
+    priced_parts: dict[str, str] = {}
+    seen: dict[frozenset[UUID], str] = {}
+    for m in matches:
+        asked = m.job.asked
+        ids = frozenset(line.line_id for line in m.lines)
+        if ids and ids in seen:
+            reason = f"the same past work as '{seen[ids]}', priced there"
+            estimates.append(JobEstimate(asked, "same", reason, len(ids)))
+            continue
+        if ids:
+            seen[ids] = asked
+        estimates.append(JobEstimate(asked, m.match, m.reason, len(m.lines)))
+        by_id = {line.line_id: line for line in m.lines}
+        for item in _labor(asked, by_id, m.labor):
+            key = item.operation or normal(item.description)
+            if key in priced_ops:
+                repeats.append(f"{key} is counted once, with '{priced_ops[key]}'")
+                continue
+            priced_ops[key] = asked
+            labor.append(item)
+        for part in _parts(asked, by_id, m.parts):
+            key = part.part_number or normal(part.description)
+            if key in priced_parts:
+                repeats.append(f"part {key} is counted once, with '{priced_parts[key]}'")
+                continue
+            priced_parts[key] = asked
+            parts.append(part)
+    return estimates, labor, parts, list(dict.fromkeys(repeats))
 
 
 def _money(value: Decimal) -> Decimal:
@@ -246,7 +232,14 @@ def _cite(lines: Iterable[LineRef]) -> tuple[Citation, ...]:
     newest_first = sorted(
         lines, key=lambda x: (x.opened_on or dt.date.min, x.ro_number, x.line_letter), reverse=True
     )
-    return tuple(Citation(x.ro_id, x.ro_number, x.line_letter, x.opened_on) for x in newest_first)
+    return tuple(
+        Citation(x.ro_id, x.ro_number, x.line_letter, x.opened_on, _vehicle(x))
+        for x in newest_first
+    )
+
+
+def _vehicle(line: LineRef) -> str:
+    return " ".join(str(p) for p in (line.vehicle_year, line.vehicle_make, line.vehicle_model) if p)
 
 
 def _most_common(values: Iterable[str | None]) -> str | None:
@@ -263,14 +256,15 @@ def _per_line(rows: Iterable[_Row], key: Callable[[_Row], str]) -> list[dict[UUI
     return list(groups.values())
 
 
-def _labor(lines: dict[UUID, LineRef], rows: list[LaborRow]) -> list[LaborEstimate]:
+def _labor(job: str, lines: dict[UUID, LineRef], rows: list[LaborRow]) -> list[LaborEstimate]:
     out = []
-    for by_line in _per_line(rows, _op_key):
+    for by_line in _per_line(rows, op_key):
         hours = [sum((r.hours for r in rs), ZERO) for rs in by_line.values()]
         amounts = [sum((r.amount for r in rs), ZERO) for rs in by_line.values()]
         entries = [r for rs in by_line.values() for r in rs]
         out.append(
             LaborEstimate(
+                job=job,
                 operation=_most_common(r.operation for r in entries),
                 description=_most_common(r.description for r in entries),
                 hours=_median(hours),
@@ -284,10 +278,10 @@ def _labor(lines: dict[UUID, LineRef], rows: list[LaborRow]) -> list[LaborEstima
     return sorted(out, key=lambda x: (-x.samples, x.operation or "", x.description or ""))
 
 
-def _parts(lines: dict[UUID, LineRef], rows: list[PartRow]) -> list[PartEstimate]:
+def _parts(job: str, lines: dict[UUID, LineRef], rows: list[PartRow]) -> list[PartEstimate]:
     """A line's unit price is the quantity-weighted mean of its entries of that part."""
     found = []
-    for by_line in _per_line(rows, lambda r: r.part_number or _normal(r.description)):
+    for by_line in _per_line(rows, lambda r: r.part_number or normal(r.description)):
         quantities = [sum((r.quantity for r in rs), ZERO) for rs in by_line.values()]
         spent = [sum((r.quantity * r.unit_price for r in rs), ZERO) for rs in by_line.values()]
         prices = [
@@ -298,6 +292,7 @@ def _parts(lines: dict[UUID, LineRef], rows: list[PartRow]) -> list[PartEstimate
         quantity, unit_price = _median(quantities), _median(prices)
         found.append(
             PartEstimate(
+                job=job,
                 part_number=_most_common(r.part_number for r in entries),
                 description=_most_common(r.description for r in entries),
                 quantity=quantity,
@@ -316,7 +311,7 @@ def _mark_alternatives(parts: list[PartEstimate]) -> list[PartEstimate]:
     """Per description, the part number used most (then most recently) is the one priced."""
     groups: dict[str, list[PartEstimate]] = defaultdict(list)
     for part in parts:
-        groups[_normal(part.description or part.part_number)].append(part)
+        groups[normal(part.description or part.part_number)].append(part)
     out = []
     for group in groups.values():
         group.sort(
@@ -328,15 +323,22 @@ def _mark_alternatives(parts: list[PartEstimate]) -> list[PartEstimate]:
 
 
 def _notes(
-    lines: list[LineRef],
+    jobs: list[JobEstimate],
     parts: list[PartEstimate],
+    repeats: list[str],
     years: tuple[int, int] | None,
     measured_rate: Decimal | None,
 ) -> Iterable[str]:
-    if not lines:
+    if not any(job.lines for job in jobs):
         yield NO_MATCH
-    elif len(lines) == 1:
-        yield "based on a single past line: check that it is the work asked for"
+    for job in jobs:
+        if job.match in ("none", "near") and job.reason:
+            yield job.reason
+        elif job.match == "exact" and job.lines == 1:
+            yield f"'{job.asked}' is based on a single past line: check it is the work asked for"
+    if any(job.match == "near" for job in jobs):
+        yield "the total includes near matches: check them before sending"
+    yield from repeats
     if years is None:
         yield "no model year given: every model year of this make and model was used"
     alternatives = sum(p.alternative for p in parts)
@@ -344,5 +346,5 @@ def _notes(
         yield f"{alternatives} alternative part number(s) listed, not counted in the parts subtotal"
     if measured_rate is None:
         yield "no past RO shows tax on parts: the tax rate is 0"
-    if lines:
+    if any(job.lines for job in jobs):
         yield "shop supplies, hazardous-waste fees and discounts are not included"

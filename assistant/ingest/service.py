@@ -29,6 +29,7 @@ from assistant.pii.documents import SourceDocument
 from assistant.pii.keyring import KeyRing
 from assistant.pii.markers import neutralise_data
 from assistant.repair_orders import chunk_store
+from retrieval import shop_facts
 from retrieval.chunking import RoView, chunk_ro, ro_view
 from retrieval.embedders import Embedder
 from retrieval.scrub import Scrubber
@@ -173,6 +174,7 @@ async def ingest_bytes(
         key = ro_number_of(raw.data) or str(index)
         batches[zlib.crc32(key.encode()) % WORKERS].append((index, raw))
     await asyncio.gather(*(worker(batch) for batch in batches if batch))
+    shop_facts.clear(tenant_id)  # new vehicles and technicians count from the next question
     report.rejected.extend(r for _, r in sorted(rejected, key=lambda item: item[0]))
     for rejection in report.rejected:
         log.info(

@@ -130,6 +130,7 @@ async def assert_cites_only_similar_completed_lines(
         status, ro_number, opened, make, model, year = await cited_line(db, tenant, c)
         assert status == "completed"
         assert (ro_number, opened) == (c.ro_number, c.date)
+        assert c.vehicle == f"{year} {make} {model}"
         assert (make.lower(), model.lower()) == (d.vehicle.make.lower(), d.vehicle.model.lower())
         assert abs(year - d.vehicle.year) <= 2
 
@@ -243,11 +244,13 @@ async def test_parts_tax_and_totals_come_from_the_shop_own_records(
     for key in ("subtotal_labor", "subtotal_parts", "tax", "total"):
         assert MONEY.match(plain[key]), plain[key]
     first = d.labor[0].citations[0]
+    _, _, _, cited_make, cited_model, cited_year = await cited_line(db, desert, first)
     assert plain["labor"][0]["citations"][0] == {
         "ro_id": str(first.ro_id),
         "ro_number": first.ro_number,
         "line_letter": first.line_letter,
         "date": first.date.isoformat() if first.date else None,
+        "vehicle": f"{cited_year} {cited_make} {cited_model}",
     }
 
 

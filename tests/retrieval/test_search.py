@@ -8,11 +8,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
+from assistant.auth.caller import Caller
+from assistant.chat.question import search_as
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role
 from assistant.ingest.service import ingest_bytes
 from assistant.pii.keyring import KeyRing
-from assistant.search import Caller, search_as
 from assistant.tenants.repository import Tenant
 from assistant.tenants.service import create_tenant
 from retrieval.query import QuestionError

@@ -5,12 +5,12 @@ as Server-Sent Events (`Accept: text/event-stream`): `retrieval`, `delta`..., `c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
-import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -26,11 +26,8 @@ from assistant.auth.caller import Caller
 from assistant.chat import answers, placeholders
 from assistant.chat import conversations as service
 from assistant.chat import repository as repo
-from assistant.chat.llm import Generation
-from assistant.errors import AppError, NotFound, UpstreamFailed
-from assistant.logging import get_logger
+from assistant.chat import turn as chat_turn
 
-log = get_logger("assistant.chat")
 PAGE = 50
 MAX_PAGE = 200
 
@@ -82,99 +79,43 @@ class MessageController(Controller):
         svc: answers.ChatServices = state.chat
         turn = await answers.prepare(svc, caller, conversation_id, data.content, meta)
         if "text/event-stream" in request.headers.get("accept", ""):
-            return ServerSentEvent(_stream(svc, turn, meta))
-        generation = Generation(turn.model_name)
-        try:
-            async for _ in answers.generate(svc, turn, generation):
-                pass
-        except AppError as exc:
-            failed = await answers.fail(svc, turn, exc)
-            exc.extra = {"message_id": str(failed.message_id)}
-            raise
-        except Exception:
-            await answers.fail(svc, turn, INCOMPLETE)
-            raise
-        answer = await answers.finish(svc, turn, generation)
-        renderer = placeholders.Renderer(svc.ring, caller, meta)
-        async with svc.db.transaction(caller.ctx) as session:
-            body = {
-                "question": await service.message_view(session, renderer, turn.question),
-                "answer": await service.message_view(session, renderer, answer),
-            }
-        return Response(body, status_code=201)
+            return ServerSentEvent(_sse(chat_turn.events(svc, turn, meta)))
+        async for event in chat_turn.events(svc, turn, meta, render=False):
+            if isinstance(event, chat_turn.Failed):
+                event.error.extra = {"message_id": event.message_id}
+                raise event.error
+            if isinstance(event, chat_turn.Done):
+                return Response(
+                    await chat_turn.view(svc, turn, event.answer, meta), status_code=201
+                )
+        raise AssertionError("a turn always ends in Done or Failed")
 
 
-async def _stream(
-    svc: answers.ChatServices, turn: answers.Turn, meta: NamedDependency[RequestMeta]
+async def _sse(
+    events: AsyncIterator[chat_turn.Event],
 ) -> AsyncIterator[ServerSentEventMessage]:
-    caller = turn.caller
-    cited = {str(c["ro_number"]) for c in turn.citations if c.get("ro_number")}
-    message = placeholders.Renderer(svc.ring, caller, meta).message(cited)
-
-    async def render(text: str) -> str:
-        if "[[pii:" not in text:
-            return message.plain(text)
-        async with svc.db.transaction(caller.ctx) as session:
-            return await message.render(session, text)
-
-    yield _event(
-        "retrieval",
-        {
-            "question_id": str(turn.question.message_id),
-            "message_id": str(turn.answer_id),
-            "hits": len(turn.hits),
-            "path": turn.trace.get("path"),
-            "citations": turn.citations,
-        },
-    )
-    generation = Generation(turn.model_name)
-    settled = False  # the answer row is complete or failed; otherwise `finally` fails it
-    try:
-        async for text in placeholders.render_stream(
-            answers.generate(svc, turn, generation), render
-        ):
-            if text:
+    async for event in events:
+        match event:
+            case chat_turn.Retrieved():
+                yield _event("retrieval", dataclasses.asdict(event))
+            case chat_turn.Delta(text=text):
                 yield _event("delta", {"text": text})
-        answer = await answers.finish(svc, turn, generation)
-        settled = True
-    except AppError as exc:
-        event = await _failed(svc, turn, exc)
-        settled = True
-        yield _event("error", event)
-        return
-    except Exception:
-        log.exception("answer stream failed")
-        event = await _failed(svc, turn, INCOMPLETE)
-        settled = True
-        yield _event("error", event)
-        return
-    finally:
-        if not settled:  # the client left (cancelled, or the stream closed mid-answer)
-            with anyio.CancelScope(shield=True):
-                await _failed(svc, turn, LEFT)
-    yield _event("citations", answer.citations)
-    yield _event(
-        "done",
-        {
-            "message_id": str(answer.message_id),
-            "model": answer.model,
-            "usage": {
-                "prompt_tokens": answer.prompt_tokens,
-                "completion_tokens": answer.completion_tokens,
-            },
-            "latency_ms": answer.latency_ms,
-        },
-    )
-
-
-INCOMPLETE = UpstreamFailed("the answer could not be completed; try again")
-LEFT = UpstreamFailed("the client left before the answer was done")
-
-
-async def _failed(svc: answers.ChatServices, turn: answers.Turn, error: AppError) -> dict[str, Any]:
-    """Marks the answer failed (if its conversation still exists) and says so as an event."""
-    try:
-        failed = await answers.fail(svc, turn, error)
-    except NotFound:
-        return {"error": "not_found", "detail": answers.GONE, "message_id": None}
-    return {"error": error.code, "detail": error.message, "message_id": str(failed.message_id)}
+            case chat_turn.Failed(error=error, message_id=message_id):
+                yield _event(
+                    "error",
+                    {"error": error.code, "detail": error.message, "message_id": message_id},
+                )
+            case chat_turn.Done(answer=answer):
+                yield _event("citations", answer.citations)
+                yield _event(
+                    "done",
+                    {
+                        "message_id": str(answer.message_id),
+                        "model": answer.model,
+                        "usage": {
+                            "prompt_tokens": answer.prompt_tokens,
+                            "completion_tokens": answer.completion_tokens,
+                        },
+                        "latency_ms": answer.latency_ms,
+                    },
+                )

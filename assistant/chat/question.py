@@ -1,0 +1,221 @@
+"""A question, read once: what every later step of a turn (search, the choice of answer,
+the answer itself) reads, so nothing parses or resolves the question a second time.
+
+Reading it takes the typed text (already parsed and scrubbed of customer details), the
+earlier turns a follow-up leans on, and any filters the caller gave explicitly. VINs and
+plates become blind-index filters, placeholders the vehicles or customers they stand for,
+and the shop's own names (models, technicians, months) become signals or filters as
+`retrieval.understanding` decides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.auth.caller import Caller
+from assistant.db.session import Database
+from assistant.pii import blind_index
+from assistant.pii.keyring import KeyRing
+from assistant.pii.markers import PLACEHOLDER
+from assistant.repair_orders import repository as ros
+from retrieval import query, understanding
+from retrieval.embedders import Embedder
+from retrieval.search import Filters, Mode, SearchResult, Signals, search
+from retrieval.tokens import count_tokens
+
+FOLLOW_UP = re.compile(
+    r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there|else)\b"
+    r"|^\s*(and|what about|how about|anything else)\b"
+)
+_ESTIMATE = re.compile(r"(?i)\b(estimate|quote)\b|\bhow much (?:would|will|to|for|is)\b")
+
+
+class AnswerKind(StrEnum):
+    ESTIMATE = "estimate"
+    EXTRACTIVE = "extractive"
+    MODEL = "model"
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """One earlier turn of the conversation: the question as stored, and the ROs its
+    answer cited (the first is "it" in the next question)."""
+
+    question: str
+    cited: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    parsed: query.ParsedQuestion  # the typed text, parsed once
+    stored: str  # what is kept and quoted: customer details as placeholders
+    searched: query.ParsedQuestion  # what is embedded and matched (with follow-up context)
+    filters: Filters = field(default_factory=Filters)
+    signals: Signals = field(default_factory=Signals)
+    follow_up: bool = False
+    kind: AnswerKind = AnswerKind.EXTRACTIVE
+
+    @property
+    def narrowed(self) -> bool:
+        """The search was confined to named ROs, one vehicle or one named vehicle model."""
+        f = self.filters
+        return bool(f.ro_ids or f.vin_bidx or f.plate_bidx or f.model)
+
+
+def with_context(
+    parsed: query.ParsedQuestion, stored: str, earlier: Sequence[Earlier], budget: int
+) -> tuple[query.ParsedQuestion, bool]:
+    """What is searched: the stored text without placeholders, and for a follow-up ("and
+    the brakes on it?") the earlier questions it leans on, newest first, within `budget`
+    tokens. Their RO numbers and codes join the question's own; nothing is parsed again."""
+    own = PLACEHOLDER.sub(" ", stored).strip() or parsed.text
+    follow_up = bool(earlier) and bool(FOLLOW_UP.search(own))
+    parts, used = [own], count_tokens(own)
+    if follow_up:
+        for turn in reversed(earlier):
+            cost = count_tokens(turn.question)
+            if used + cost > budget:
+                break
+            parts.append(PLACEHOLDER.sub(" ", turn.question))
+            used += cost
+    context = " ".join(parts[1:])
+    return (
+        dataclasses.replace(
+            parsed,
+            text=" ".join(parts),
+            ro_numbers=tuple(
+                dict.fromkeys([*parsed.ro_numbers, *query.RO_NUMBER.findall(context)])
+            ),
+            trouble_codes=tuple(
+                dict.fromkeys(
+                    [
+                        *parsed.trouble_codes,
+                        *(c.upper() for c in query.TROUBLE_CODE.findall(context)),
+                    ]
+                )
+            ),
+            code_tokens=tuple(
+                dict.fromkeys(
+                    [*parsed.code_tokens, *(a or b for a, b in query.CODE_TOKEN.findall(context))]
+                )
+            )[:20],
+        ),
+        follow_up,
+    )
+
+
+async def read(
+    session: AsyncSession,
+    ring: KeyRing,
+    tenant_id: UUID,
+    parsed: query.ParsedQuestion,
+    stored: str,
+    *,
+    earlier: Sequence[Earlier] = (),
+    filters: Filters | None = None,
+    budget: int = 200,
+    model_configured: bool = False,
+) -> Question:
+    searched, follow_up = with_context(parsed, stored, earlier, budget)
+    found = [(m[1], m[2]) for m in PLACEHOLDER.finditer(stored)]
+    vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
+    vins, plates = await ros.vehicle_keys(session, tenant_id, vehicle_ros)
+    customer_ros = await ros.customer_ro_ids(session, found)
+    explicit = filters or Filters()
+    explicit = dataclasses.replace(
+        explicit,
+        ro_numbers=explicit.ro_numbers or searched.ro_numbers,
+        ro_ids=explicit.ro_ids + customer_ros,
+        vin_bidx=explicit.vin_bidx
+        + vins
+        + tuple(k for v in parsed.vins if (k := blind_index.vin_index(ring, tenant_id, v))),
+        plate_bidx=explicit.plate_bidx
+        + plates
+        + tuple(k for p in parsed.plates if (k := blind_index.plate_index(ring, tenant_id, p))),
+    )
+    understood = await understanding.understand(
+        session,
+        tenant_id,
+        searched,
+        explicit,
+        lambda p: blind_index.plate_index(ring, tenant_id, p),
+    )
+    signals = understood.signals
+    if follow_up and not understood.filters.selective:
+        cited = [turn.cited[0] for turn in reversed(earlier) if turn.cited][:1]
+        same_vehicle = await ros.same_vehicle_ro_ids(session, tenant_id, cited)
+        signals = dataclasses.replace(signals, ro_ids=same_vehicle)
+    if _ESTIMATE.search(stored):
+        kind = AnswerKind.ESTIMATE
+    else:
+        kind = AnswerKind.MODEL if model_configured else AnswerKind.EXTRACTIVE
+    return Question(
+        parsed=parsed,
+        stored=stored,
+        searched=searched,
+        filters=understood.filters,
+        signals=signals,
+        follow_up=follow_up,
+        kind=kind,
+    )
+
+
+async def retrieve(
+    session: AsyncSession,
+    embedder: Embedder,
+    tenant_id: UUID,
+    question: Question,
+    k: int = 10,
+    mode: Mode = Mode.HYBRID,
+    *,
+    exact: bool = False,
+) -> SearchResult:
+    return await search(
+        session,
+        embedder,
+        tenant_id,
+        question.searched,
+        question.filters,
+        k,
+        mode,
+        question.signals,
+        exact=exact,
+    )
+
+
+async def search_as(
+    db: Database,
+    ring: KeyRing,
+    embedder: Embedder,
+    caller: Caller,
+    text: str,
+    filters: Filters | None = None,
+    k: int = 10,
+    mode: Mode = Mode.HYBRID,
+    *,
+    earlier: Sequence[Earlier] = (),
+    exact: bool = False,
+) -> SearchResult:
+    """A search as a user outside a conversation (the CLI, the eval): the question is read
+    the same way a chat turn reads it, minus the audited customer lookups."""
+    parsed = query.parse(text)
+    async with db.transaction(caller.ctx) as session:
+        question = await read(
+            session,
+            ring,
+            caller.ctx.tenant_id,
+            parsed,
+            parsed.text,
+            earlier=earlier,
+            filters=filters,
+        )
+        return await retrieve(
+            session, embedder, caller.ctx.tenant_id, question, k, mode, exact=exact
+        )
