@@ -13,8 +13,6 @@ scrubbed at ingest.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
+from assistant.auth.caller import Caller
 from assistant.auth.service import user_id_of
 from assistant.chat import (
     conversations,
@@ -35,29 +34,23 @@ from assistant.chat import (
     prompts,
     typed_pii,
 )
+from assistant.chat import question as questions
 from assistant.chat import repository as repo
 from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
-from assistant.auth.caller import Caller
-from assistant.chat import question as questions
 from assistant.settings import Settings
 from retrieval import query
 from retrieval.embedders import Embedder
 from retrieval.packing import PackedContext, pack
-from retrieval.search import Filters, Hit
+from retrieval.search import Hit
 from retrieval.tokens import count_tokens
 
 MAX_QUESTION_CHARS = query.MAX_QUESTION_CHARS
 HISTORY_MESSAGES = 12
 K = 8
 PROMPT = ("grounded_answer", "1")
-_NARROWING = frozenset({"ro_ids", "vin_bidx", "plate_bidx", "model", "technician", "date_from"})
-_FOLLOW_UP = re.compile(
-    r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there)\b"
-    r"|^\s*(and|what about|how about|anything else)\b"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,35 +92,6 @@ def check_question(content: str) -> query.ParsedQuestion:
         raise Unprocessable(str(exc)) from None
     typed_pii.check_vehicles(parsed)
     return parsed
-
-
-def retrieval_text(question: str, history: Sequence[repo.Message], budget: int) -> str:
-    """A follow-up ("and the brakes on it?") is searched together with the earlier
-    questions it leans on, newest first, within `budget` tokens."""
-    if not _FOLLOW_UP.search(question):
-        return question
-    earlier = [m.content for m in reversed(history) if m.role == "user"]
-    parts, used = [question], count_tokens(question)
-    for text in earlier:
-        cost = count_tokens(text)
-        if used + cost > budget:
-            break
-        parts.append(text)
-        used += cost
-    return " ".join(parts)
-
-
-async def _placeholder_filters(
-    session: AsyncSession, tenant_id: UUID, text: str
-) -> tuple[str, Filters]:
-    """`[[pii:48211:vin]]` in a question means "the vehicle of RO 48211";
-    `[[pii:48211:customer_name]]` means "the ROs of that customer"."""
-    found = [(m[1], m[2]) for m in placeholders.PLACEHOLDER.finditer(text)]
-    vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
-    vins, plates = await repo.vehicle_keys(session, tenant_id, vehicle_ros)
-    ro_ids = await repo.customer_ro_ids(session, found)
-    stripped = placeholders.PLACEHOLDER.sub(" ", text)
-    return stripped, Filters(vin_bidx=vins, plate_bidx=plates, ro_ids=ro_ids)
 
 
 def _history_messages(history: Sequence[repo.Message], budget: int) -> list[dict[str, str]]:
@@ -198,53 +162,54 @@ async def prepare(
             conversation_id,
             {"user_id": user_id_of(caller), "role": "assistant", "status": "pending"},
         )
-        search_text, vehicle = await _placeholder_filters(
-            session, tenant, retrieval_text(stored, history, settings.history_tokens)
-        )
-        search_question = query.parse(search_text) if search_text.strip() else parsed
-        # Only what the question names as a vehicle (for the blind index) comes from the
-        # typed text; every word that is read, quoted or stored is the scrubbed one.
-        scrubbed = dataclasses.replace(
+        asked = await questions.read(
+            session,
+            svc.ring,
+            tenant,
             parsed,
-            text=placeholders.PLACEHOLDER.sub(" ", stored),
-            code_tokens=search_question.code_tokens,
+            stored,
+            earlier=questions.earlier_turns(history),
+            budget=settings.history_tokens,
+            model_configured=svc.model is not None,
         )
-        read = await questions.read(
-            session, svc.ring, tenant, search_question, search_question.text, filters=vehicle
-        )
-        result = await questions.retrieve(session, svc.embedder, tenant, read, k=K)
-        narrowed = bool(_NARROWING & set(result.trace.filters))
-        trace = result.trace.as_dict() | {
-            "query": search_question.text,
-            "hits": [
-                {"ro_number": h.ro_number, "line": h.line_letter, "score": h.score}
-                for h in result.hits
-            ],
-        }
         turn = Turn(
             caller=caller,
             conversation_id=conversation_id,
             question=question,
             answer_id=pending.message_id,
-            hits=result.hits,
-            packed=pack(result.hits, settings.context_tokens, settings.llm_model),
-            trace=trace,
+            hits=[],
+            packed=pack([], settings.context_tokens, settings.llm_model),
+            trace={"kind": asked.kind.value, "query": asked.searched.text},
             model_name=svc.model.model if svc.model else extractive.MODEL_NAME,
         )
-        if estimate_answer.wanted(scrubbed.text):
+        if asked.kind is questions.AnswerKind.ESTIMATE:
             drafted = await estimate_answer.draft_for_chat(
-                session, svc.ring, svc.embedder, caller, scrubbed
+                session, svc.ring, svc.embedder, caller, asked.scrubbed
             )
             if drafted is not None:
                 turn.fixed_text, turn.citations, turn.metadata["estimate"] = drafted
                 turn.model_name = estimate_answer.MODEL_NAME
                 return turn
-        if svc.model is None or not result.hits:
-            quoted = extractive.relevant(result.hits, narrowed)
-            turn.fixed_text = extractive.answer(scrubbed.text, quoted, search_question.ro_numbers)
+        result = await questions.retrieve(session, svc.embedder, tenant, asked, k=K)
+        turn.hits = result.hits
+        turn.packed = pack(result.hits, settings.context_tokens, settings.llm_model)
+        turn.trace |= result.trace.as_dict() | {
+            "hits": [
+                {"ro_number": h.ro_number, "line": h.line_letter, "score": h.score}
+                for h in result.hits
+            ],
+        }
+        if asked.kind is not questions.AnswerKind.MODEL or not result.hits:
+            reply = extractive.answer(
+                asked.scrubbed.text,
+                result.hits,
+                asked.searched.ro_numbers,
+                extractive.Scope.of(result.trace.filters),
+            )
+            turn.fixed_text = reply.text
             turn.citations = [
                 _citation(h.ro_id, h.ro_number, h.line_letter, h.opened_on, h.vehicle)
-                for h in quoted[: extractive.MAX_RECORDS]
+                for h in reply.cited
             ]
             turn.citations += await _named_ros(session, tenant, turn.fixed_text, turn.citations)
             turn.model_name = extractive.MODEL_NAME

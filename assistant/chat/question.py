@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +53,19 @@ class Earlier:
     cited: tuple[str, ...] = ()
 
 
+def earlier_turns(history: Sequence[Any]) -> list[Earlier]:
+    """Stored messages (oldest first) as earlier turns: each user question with the ROs the
+    answer after it cited."""
+    turns: list[Earlier] = []
+    for message in history:
+        if message.role == "user":
+            turns.append(Earlier(message.content))
+        elif message.role == "assistant" and turns and message.status == "complete":
+            cited = tuple(str(c["ro_number"]) for c in message.citations if c.get("ro_number"))
+            turns[-1] = Earlier(turns[-1].question, cited)
+    return turns
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     parsed: query.ParsedQuestion  # the typed text, parsed once
@@ -63,28 +77,29 @@ class Question:
     kind: AnswerKind = AnswerKind.EXTRACTIVE
 
     @property
-    def narrowed(self) -> bool:
-        """The search was confined to named ROs, one vehicle or one named vehicle model."""
-        f = self.filters
-        return bool(f.ro_ids or f.vin_bidx or f.plate_bidx or f.model)
+    def scrubbed(self) -> query.ParsedQuestion:
+        """The typed question (its VIN or RO number names the vehicle), with the stored
+        words: an estimate reads the work from what the user asked, not from earlier turns."""
+        return dataclasses.replace(self.parsed, text=PLACEHOLDER.sub(" ", self.stored).strip())
 
 
 def with_context(
     parsed: query.ParsedQuestion, stored: str, earlier: Sequence[Earlier], budget: int
-) -> tuple[query.ParsedQuestion, bool]:
+) -> tuple[query.ParsedQuestion, list[str]]:
     """What is searched: the stored text without placeholders, and for a follow-up ("and
     the brakes on it?") the earlier questions it leans on, newest first, within `budget`
     tokens. Their RO numbers and codes join the question's own; nothing is parsed again."""
     own = PLACEHOLDER.sub(" ", stored).strip() or parsed.text
-    follow_up = bool(earlier) and bool(FOLLOW_UP.search(own))
-    parts, used = [own], count_tokens(own)
-    if follow_up:
+    leaned_on: list[str] = []
+    used = count_tokens(own)
+    if FOLLOW_UP.search(own):
         for turn in reversed(earlier):
             cost = count_tokens(turn.question)
             if used + cost > budget:
                 break
-            parts.append(PLACEHOLDER.sub(" ", turn.question))
+            leaned_on.append(turn.question)
             used += cost
+    parts = [own, *(PLACEHOLDER.sub(" ", text) for text in leaned_on)]
     context = " ".join(parts[1:])
     return (
         dataclasses.replace(
@@ -107,7 +122,7 @@ def with_context(
                 )
             )[:20],
         ),
-        follow_up,
+        leaned_on,
     )
 
 
@@ -123,8 +138,10 @@ async def read(
     budget: int = 200,
     model_configured: bool = False,
 ) -> Question:
-    searched, follow_up = with_context(parsed, stored, earlier, budget)
-    found = [(m[1], m[2]) for m in PLACEHOLDER.finditer(stored)]
+    searched, leaned_on = with_context(parsed, stored, earlier, budget)
+    follow_up = bool(leaned_on)
+    # A vehicle or customer named in an earlier question a follow-up leans on counts too.
+    found = [(m[1], m[2]) for text in (stored, *leaned_on) for m in PLACEHOLDER.finditer(text)]
     vehicle_ros = [ro for ro, name in found if name in {"vin", "license_plate"}]
     vins, plates = await ros.vehicle_keys(session, tenant_id, vehicle_ros)
     customer_ros = await ros.customer_ro_ids(session, found)

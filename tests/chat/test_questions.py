@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chat.answers import check_question, retrieval_text
+from assistant.chat.answers import check_question
+from assistant.chat.question import Earlier, with_context
 from assistant.errors import Unprocessable
 
 NASTY = st.text(
@@ -40,13 +41,16 @@ def test_typed_pii_never_survives_parsing() -> None:
 
 
 def test_follow_ups_carry_the_earlier_question_within_budget() -> None:
-    class Turn:
-        def __init__(self, role: str, content: str) -> None:
-            self.role, self.content = role, content
+    earlier = [Earlier("brake pedal pulsates on RO 48211", ("48211",))]
 
-    history = [Turn("user", "brake pedal pulsates on RO 48211"), Turn("assistant", "pads")]
-    assert retrieval_text("and the rotors on it?", history, 100).endswith("RO 48211")  # type: ignore[arg-type]
-    assert retrieval_text("coolant leak at the water pump", history, 100) == (  # type: ignore[arg-type]
-        "coolant leak at the water pump"
+    def searched(question: str, budget: int = 100) -> tuple[str, tuple[str, ...]]:
+        parsed = check_question(question)
+        out, _ = with_context(parsed, parsed.text, earlier, budget)
+        return out.text, out.ro_numbers
+
+    assert searched("and the rotors on it?") == (
+        "and the rotors on it? brake pedal pulsates on RO 48211",
+        ("48211",),
     )
-    assert retrieval_text("what about it?", history, 3) == "what about it?"  # type: ignore[arg-type]
+    assert searched("coolant leak at the water pump") == ("coolant leak at the water pump", ())
+    assert searched("what about it?", budget=3) == ("what about it?", ())
