@@ -5,10 +5,11 @@
 
 Each question goes through `answers.prepare`, the path a chat turn takes, with no model
 configured (extractive answers), in a conversation of its own that is deleted afterwards
-(so no question reads as a follow-up of the one before). It writes what a chat turn writes
-(the messages, audit rows for typed VINs and plates): run it on a demo database, not a
-shop's. `-P` keeps this folder off the import path, where `bench/retrieval.py` would shadow
-the `retrieval` package.
+(so no question reads as a follow-up of the one before, unless the question file gives
+its `context`: those earlier questions are asked and answered first). It writes what a
+chat turn writes (the messages, audit rows for typed VINs and plates): run it on a demo
+database, not a shop's. `-P` keeps this folder off the import path, where
+`bench/retrieval.py` would shadow the `retrieval` package.
 
 A hit: the answer's first bullet cites one of the question's `expected_lines` ("RO:LETTER")
 when it has any, else one of its `expected_ro_numbers`. A `no_answer` question (nothing
@@ -30,6 +31,7 @@ from assistant.auth.caller import Caller, caller_by_email
 from assistant.auth.service import user_id_of
 from assistant.chat import answers
 from assistant.chat import repository as repo
+from assistant.chat import turn as chat_turn
 from assistant.db import conninfo
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
@@ -60,12 +62,21 @@ def is_hit(question: evaluation.Question, cited: tuple[str, str | None] | None) 
     return ro_number in question.expected_ro_numbers
 
 
-async def ask(svc: answers.ChatServices, caller: Caller, question: str) -> str:
+async def ask(
+    svc: answers.ChatServices, caller: Caller, question: str, context: tuple[str, ...] = ()
+) -> str:
+    """A follow-up's earlier questions are asked and answered first, in the same
+    conversation, as a user would have."""
     async with svc.db.transaction(caller.ctx) as session:
         conversation = await repo.create(session, caller.ctx.tenant_id, user_id_of(caller), None)
     cid: UUID = conversation.conversation_id
+    meta = RequestMeta("bench")
     try:
-        turn = await answers.prepare(svc, caller, cid, question, RequestMeta("bench"))
+        for earlier in context:
+            before = await answers.prepare(svc, caller, cid, earlier, meta)
+            async for _ in chat_turn.events(svc, before, meta, render=False):
+                pass
+        turn = await answers.prepare(svc, caller, cid, question, meta)
     finally:
         async with svc.db.transaction(caller.ctx) as session:
             await repo.remove(session, caller.ctx.tenant_id, cid)
@@ -90,7 +101,7 @@ async def run(args: argparse.Namespace) -> None:
         caller = await caller_by_email(db, args.user, args.tenant)
         by_category: dict[str, list[bool]] = defaultdict(list)
         for q in questions:
-            text = await ask(svc, caller, q.question)
+            text = await ask(svc, caller, q.question, q.context)
             hit = is_hit(q, first_cited(text))
             by_category[q.category or "-"].append(hit)
             if args.misses and not hit:

@@ -205,6 +205,7 @@ async def prepare(
                 result.hits,
                 asked.searched.ro_numbers,
                 extractive.Scope.of(result.trace.filters),
+                context=asked.searched.text if asked.follow_up else "",
             )
             turn.fixed_text = reply.text
             turn.citations = [

@@ -119,16 +119,28 @@ def _pii_details(question: str, ro_numbers: Sequence[str]) -> list[str]:
 
 
 def answer(
-    question: str, hits: Sequence[Hit], ro_numbers: Sequence[str], scope: Scope = Scope()
+    question: str,
+    hits: Sequence[Hit],
+    ro_numbers: Sequence[str],
+    scope: Scope = Scope(),
+    context: str = "",
 ) -> Reply:
-    """`ro_numbers`: ROs the question names, for a customer detail asked about them."""
+    """`ro_numbers`: ROs the question names, for a customer detail asked about them.
+    `context`: the earlier questions a follow-up leans on; the subject is the follow-up's
+    own ("did it come back for brakes?") unless it names none ("what else?")."""
     details = _pii_details(question, ro_numbers)
-    asked = subject.read(
-        question,
-        [*ro_numbers, *(h.ro_number for h in hits)],
-        [h.vehicle for h in hits],
-        subject.people(ln for h in hits for ln in h.content.split("\n")),
-    )
+
+    def read(text: str) -> subject.Asked:
+        return subject.read(
+            text,
+            [*ro_numbers, *(h.ro_number for h in hits)],
+            [h.vehicle for h in hits],
+            subject.people(ln for h in hits for ln in h.content.split("\n")),
+        )
+
+    asked = read(question)
+    if context and not asked.units:
+        asked = read(f"{question} {context}")
     records = [_Record.read(h, i, asked) for i, h in enumerate(hits)]
     if not scope.vehicle and _UNKNOWN_VEHICLE.search(question):
         records = []  # nothing on file is about a vehicle the shop does not have
@@ -156,7 +168,7 @@ def answer(
         chosen = _lines(record, asked, quoted)
         if not chosen:
             continue
-        bullets.append(_bullet(hit, chosen))
+        bullets.append(_bullet(record, chosen))
         cited.append(hit)
         quoted |= {(hit.ro_number, m[1]) for ln in chosen if (m := _SUMMARY.match(ln))}
         if hit.line_letter:
@@ -226,14 +238,31 @@ def _lines(record: _Record, asked: subject.Asked, quoted: set[tuple[str, str]]) 
     else:
         rest.sort(key=lambda i: not lines[i].startswith("Correction"))
     chosen += sorted(rest[: MAX_LINES_PER_RECORD - len(chosen)])
+    if record.header and not any(lines[i].startswith("Line ") for i in chosen):
+        # A visit is quoted with what it was for, whoever or whatever else was asked.
+        summaries = [i for i in usable if lines[i].startswith("Line ")]
+        chosen = sorted([*chosen, *summaries[: MAX_LINES_PER_RECORD + 1 - len(chosen)]])
     return [lines[i] for i in chosen]
 
 
-def _bullet(hit: Hit, chosen: list[str]) -> str:
+def _bullet(record: _Record, chosen: list[str]) -> str:
+    hit = record.hit
     where = f"RO {hit.ro_number}" + (f" line {hit.line_letter}" if hit.line_letter else "")
     when = hit.opened_on.isoformat() if hit.opened_on else "undated"
     status = f", {hit.line_status}" if hit.line_status else ""
-    return f"- {where} ({when}, {hit.vehicle}{status}): {' '.join(chosen)} {cite(hit)}"
+    # A header quoting its lines' summaries cites those lines, so each can be opened.
+    # The lines about the subject are cited first; declined or recommended work first of
+    # all when that is what was asked.
+    about = dict(zip(record.lines, record.matched, strict=True))
+
+    def weight(line: str) -> tuple[bool, int]:
+        keys = about.get(line, frozenset())
+        return "deferred" not in keys, -len(keys)
+
+    summaries = [] if hit.line_letter else sorted(chosen, key=weight)
+    letters = [m[1] for ln in summaries if (m := _SUMMARY.match(ln))]
+    cites = " ".join(f"[RO {hit.ro_number} line {letter}]" for letter in letters) or cite(hit)
+    return f"- {where} ({when}, {hit.vehicle}{status}): {' '.join(chosen)} {cites}"
 
 
 @dataclass(slots=True)

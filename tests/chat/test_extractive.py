@@ -161,7 +161,7 @@ def test_a_bare_header_answers_a_question_about_visits() -> None:
     reply = answer("when was the 2019 civic last in?", [older, TIRES, bare], (), VEHICLE)
     bullets = _bullets(reply.text)
     # Newest first, one bullet a visit: line C is in its visit's header already.
-    assert [_cites(b) for b in bullets] == ["RO 440451", "RO 440412"]
+    assert [_cites(b) for b in bullets] == ["RO 440451", "RO 440412 line C"]
     assert _quoted(bullets[0]).startswith("Repair order 440451, status closed, opened 2023-05-31")
 
 
