@@ -155,7 +155,12 @@ def answer(
         records = matching
     elif not scope.narrowed:
         records = []  # about nothing in particular, and narrowed to nothing
-    records.sort(key=lambda r: _order(r, asked))
+    if scope.narrowed:
+        records.sort(key=lambda r: _order(r, asked))
+    else:
+        # Across the whole shop the search's order (meaning, words, what the question's
+        # names point at) is the better judge; the subject only decides what is quoted.
+        records.sort(key=lambda r: r.rank)
     bullets: list[str] = []
     cited: list[Hit] = []
     quoted: set[tuple[str, str]] = set()
