@@ -206,6 +206,7 @@ async def prepare(
                 asked.searched.ro_numbers,
                 extractive.Scope.of(result.trace.filters),
                 context=asked.searched.text if asked.follow_up else "",
+                already_said=asked.already_said,
             )
             turn.fixed_text = reply.text
             turn.citations = [

@@ -124,10 +124,13 @@ def answer(
     ro_numbers: Sequence[str],
     scope: Scope = Scope(),
     context: str = "",
+    already_said: Collection[tuple[str, str | None]] = (),
 ) -> Reply:
     """`ro_numbers`: ROs the question names, for a customer detail asked about them.
     `context`: the earlier questions a follow-up leans on; the subject is the follow-up's
-    own ("did it come back for brakes?") unless it names none ("what else?")."""
+    own ("did it come back for brakes?") unless it names none ("what else?").
+    `already_said`: (RO, line) the last answer cited, quoted last when the follow-up asks
+    for something else ("what else was it in for?")."""
     details = _pii_details(question, ro_numbers)
 
     def read(text: str) -> subject.Asked:
@@ -161,6 +164,17 @@ def answer(
         # Across the whole shop the search's order (meaning, words, what the question's
         # names point at) is the better judge; the subject only decides what is quoted.
         records.sort(key=lambda r: r.rank)
+    if already_said:
+        said = set(already_said)
+        said_ros = {ro for ro, _ in said}
+
+        def was_said(r: _Record) -> bool:
+            if r.header:  # a visit whose lines were just quoted was just said too
+                return r.hit.ro_number in said_ros
+            hit = r.hit  # a line was said, or its whole visit was
+            return bool({(hit.ro_number, hit.line_letter), (hit.ro_number, None)} & said)
+
+        records.sort(key=was_said)
     bullets: list[str] = []
     cited: list[Hit] = []
     quoted: set[tuple[str, str]] = set()

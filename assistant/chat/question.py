@@ -35,6 +35,8 @@ FOLLOW_UP = re.compile(
     r"(?i)\b(it|its|it's|that|this|those|these|them|they|same|again|also|there|else)\b"
     r"|^\s*(and|what about|how about|anything else)\b"
 )
+# "what else…", "the time before": a follow-up about something other than what was just said
+_OTHER = re.compile(r"(?i)\b(else|other|another|before|earlier|previous|prior|first)\b")
 _ESTIMATE = re.compile(r"(?i)\b(estimate|quote)\b|\bhow much (?:would|will|to|for|is)\b")
 
 
@@ -51,6 +53,7 @@ class Earlier:
 
     question: str
     cited: tuple[str, ...] = ()
+    lines: tuple[tuple[str, str | None], ...] = ()  # (RO number, line letter) cited
 
 
 def earlier_turns(history: Sequence[Any]) -> list[Earlier]:
@@ -61,8 +64,12 @@ def earlier_turns(history: Sequence[Any]) -> list[Earlier]:
         if message.role == "user":
             turns.append(Earlier(message.content))
         elif message.role == "assistant" and turns and message.status == "complete":
-            cited = tuple(str(c["ro_number"]) for c in message.citations if c.get("ro_number"))
-            turns[-1] = Earlier(turns[-1].question, cited)
+            cited = [c for c in message.citations if c.get("ro_number")]
+            turns[-1] = Earlier(
+                turns[-1].question,
+                tuple(str(c["ro_number"]) for c in cited),
+                tuple((str(c["ro_number"]), c.get("line")) for c in cited),
+            )
     return turns
 
 
@@ -75,6 +82,7 @@ class Question:
     signals: Signals = field(default_factory=Signals)
     follow_up: bool = False
     kind: AnswerKind = AnswerKind.EXTRACTIVE
+    already_said: frozenset[tuple[str, str | None]] = frozenset()  # for "what else…"
 
     @property
     def scrubbed(self) -> query.ParsedQuestion:
@@ -173,6 +181,11 @@ async def read(
         kind = AnswerKind.ESTIMATE
     else:
         kind = AnswerKind.MODEL if model_configured else AnswerKind.EXTRACTIVE
+    already = (
+        frozenset(earlier[-1].lines)
+        if follow_up and earlier and _OTHER.search(PLACEHOLDER.sub(" ", stored))
+        else frozenset()
+    )
     return Question(
         parsed=parsed,
         stored=stored,
@@ -181,6 +194,7 @@ async def read(
         signals=signals,
         follow_up=follow_up,
         kind=kind,
+        already_said=already,
     )
 
 

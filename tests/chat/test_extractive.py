@@ -343,3 +343,22 @@ def test_what_a_question_asks_about() -> None:
     named = subject.read("what did Miles do", people=frozenset({"owen", "miles"}))
     assert [u.key for u in named.units] == [subject.stem("miles")]
     assert "mileage" not in named.aspects
+
+
+def test_what_else_leads_with_what_the_last_answer_did_not_say() -> None:
+    """ "What else was it in for?" after an answer citing the oil change: the tire rotation,
+    then (if at all) what was already said."""
+    first = answer("oil change on the civic", [OIL, TIRES], (), VEHICLE)
+    assert _cites(_bullets(first.text)[0]) == "RO 440451 line A"
+    said = {(h.ro_number, h.line_letter) for h in first.cited}
+    again = answer("what else was it in for?", [OIL, TIRES], (), VEHICLE, already_said=said)
+    assert _cites(_bullets(again.text)[0]) == "RO 440412 line C"
+
+
+def test_a_visit_just_quoted_whole_counts_as_said() -> None:
+    visit = header("440451", date(2023, 5, 31), ["Line A completed: Synthetic oil change"])
+    said = {("440451", None)}
+    reply = answer(
+        "what was it in for before that?", [OIL, TIRES, visit], (), VEHICLE, already_said=said
+    )
+    assert not _cites(_bullets(reply.text)[0]).startswith("RO 440451")
