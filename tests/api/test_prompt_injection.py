@@ -19,6 +19,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from assistant.api.app import create_app
+from assistant.chat import extractive
 from assistant.db import migrate
 from assistant.db.session import Database, Role
 from assistant.ingest.service import ingest_bytes
@@ -144,6 +145,11 @@ async def test_injection_changes_nothing(
     assert helpers.leaked(shops.values, sent) == []
     assert "77001" not in sent.replace("ro 77001", "")  # only the user's own words name it
     assert helpers.leaked(shops.values, tech_bodies) == []
+    if "VIN" in question:
+        # Shop B's vehicle is no vehicle of this shop: nothing is found, no model is asked.
+        assert tech_answer == admin_answer == extractive.NOT_FOUND
+        assert llm.requests == []
+        return
     assert "phone [redacted], email [redacted]" in tech_answer
     assert "RO 77001 customer: [redacted] [redacted]" in tech_answer  # learns nothing
     # The admin of shop A sees shop A's customer, never shop B's.
