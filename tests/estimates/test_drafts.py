@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -24,12 +24,11 @@ from assistant.estimates.drafts import (
     VehicleNotFound,
     VehicleUsed,
 )
-from assistant.estimates.service import NO_MATCH, draft_estimate
-from assistant.pii import keyring, vault
+from assistant.estimates.service import NO_MATCH
+from assistant.pii import vault
 from assistant.pii.keyring import KeyRing
 from assistant.tenants.service import find_tenant
-from tests.conftest import DemoService
-from tests.samples import local_model
+from tests.estimates.conftest import draft
 
 pytestmark = pytest.mark.anyio
 CENT = Decimal("0.01")
@@ -38,30 +37,6 @@ _LINE = (
     " FROM app.ro_lines l JOIN app.repair_orders r"
     " ON r.tenant_id = l.tenant_id AND r.ro_id = l.ro_id"
 )
-
-
-@pytest.fixture(scope="module")
-def keys(demo_service: DemoService) -> KeyRing:
-    return keyring.load(None, demo_service.work / "data" / "keyring.json")
-
-
-@pytest.fixture
-async def db(demo_service: DemoService) -> AsyncIterator[Database]:
-    database = Database(demo_service.db.app_url)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def desert(db: Database) -> UUID:
-    return (await find_tenant(db, "desert-auto")).tenant_id
-
-
-async def draft(
-    db: Database, keys: KeyRing, tenant: UUID, request: EstimateRequest
-) -> EstimateDraft:
-    async with db.transaction(DbContext(tenant_id=tenant, role=Role.TECH)) as session:
-        return await draft_estimate(session, keys, local_model(), tenant, request)
 
 
 async def fetch(db: Database, tenant: UUID, sql: str, **params: Any) -> Sequence[Any]:

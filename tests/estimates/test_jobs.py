@@ -4,7 +4,7 @@ demo shops. Expected figures and vehicles are found with SQL, never typed in."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -15,19 +15,16 @@ from sqlalchemy import text
 from assistant.db.session import Database, DbContext, Role
 from assistant.estimates import repository, work
 from assistant.estimates.drafts import (
-    EstimateDraft,
     EstimateRequest,
     LaborEstimate,
     NoWorkNamed,
     PartEstimate,
 )
-from assistant.estimates.service import NO_MATCH, asked_jobs, draft_estimate
-from assistant.pii import keyring
+from assistant.estimates.service import NO_MATCH, asked_jobs
 from assistant.pii.keyring import KeyRing
-from assistant.tenants.service import find_tenant
 from retrieval import query
 from retrieval.search import Filters, search
-from tests.conftest import DemoService
+from tests.estimates.conftest import draft
 from tests.samples import local_model
 
 pytestmark = pytest.mark.anyio
@@ -40,30 +37,6 @@ _OPS = (
     " JOIN app.repair_orders r ON r.tenant_id = l.tenant_id AND r.ro_id = l.ro_id"
     " WHERE lb.tenant_id = :t AND l.status = 'completed'"
 )
-
-
-@pytest.fixture(scope="module")
-def keys(demo_service: DemoService) -> KeyRing:
-    return keyring.load(None, demo_service.work / "data" / "keyring.json")
-
-
-@pytest.fixture
-async def db(demo_service: DemoService) -> AsyncIterator[Database]:
-    database = Database(demo_service.db.app_url)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def desert(db: Database) -> UUID:
-    return (await find_tenant(db, "desert-auto")).tenant_id
-
-
-async def draft(
-    db: Database, keys: KeyRing, tenant: UUID, request: EstimateRequest
-) -> EstimateDraft:
-    async with db.transaction(DbContext(tenant_id=tenant, role=Role.TECH)) as session:
-        return await draft_estimate(session, keys, local_model(), tenant, request)
 
 
 async def fetch(db: Database, tenant: UUID, sql: str) -> Sequence[Any]:
