@@ -40,6 +40,7 @@ from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
 from assistant.pii.keyring import KeyRing
+from assistant.repair_orders import repository as ros
 from assistant.settings import Settings
 from retrieval import query
 from retrieval.embedders import Embedder
@@ -118,7 +119,7 @@ async def _named_ros(
     for ro_number in dict.fromkeys(m[1] for m in placeholders.PLACEHOLDER.finditer(answer)):
         if ro_number in have:
             continue
-        ro_id = await repo.ro_id_by_number(session, tenant_id, ro_number)
+        ro_id = await ros.ro_id_by_number(session, tenant_id, ro_number)
         if ro_id is not None:
             out.append(_citation(ro_id, ro_number, None, None, ""))
     return out

@@ -12,9 +12,6 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
-from assistant.repair_orders.repository import customer_ro_ids as customer_ro_ids
-from assistant.repair_orders.repository import ro_id_by_number as ro_id_by_number
-from assistant.repair_orders.repository import vehicle_keys as vehicle_keys
 
 c = t.assistant_conversations
 m = t.assistant_messages
