@@ -20,7 +20,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from retrieval import shop_facts
+from retrieval import shop_facts, spelling
 from retrieval.query import ParsedQuestion
 from retrieval.search import Filters, Signals
 
@@ -33,6 +33,9 @@ _MONTH_YEAR = re.compile(
     + "|".join(sorted(_MONTHS, key=len, reverse=True))
     + r")\.?\s+(?:of\s+)?((?:19|20)\d\d)\b"
 )
+_A_YEAR = re.compile(r"(?i)\b(?:a|an|the)\s+((?:19|20)\d\d)\b")
+# "the gold one", "a black truck"; not "going black" or "white smoke"
+_A_COLOR = r"(?i)\b(?:the|a|an)\s+{}\s+(?:one|car|truck|van|suv|vehicle|coach|trailer)\b"
 _YEAR_IN = re.compile(r"(?i)\b(?:in|during|since|from|for|of|year)\s+((?:19|20)\d\d)\b")
 _VEHICLE_YEAR = re.compile(r"(?i)(?:\b((?:19|20)\d\d)|'(\d\d))\b")
 _BARE_NUMBER = re.compile(r"(?<![\w\-/.])#?(\d{4,8})(?![\w\-/.])")
@@ -188,7 +191,16 @@ def technicians_named(text: str, cat: Catalog) -> tuple[str, ...]:
 
 
 def read_signals(text: str, cat: Catalog) -> Signals:
+    """A year or colour given apart from the model ("which of those was a 2023?", "the
+    gold one") still points at a vehicle: as a signal, it can only reorder."""
     mention = vehicle_mention(text, cat)
+    year = mention.year if mention else None
+    if year is None and (bare := _A_YEAR.search(text)):
+        year = int(bare[1])
+    color = mention.color if mention else None
+    if color is None:
+        named = [c for c in cat.colors if re.search(_A_COLOR.format(re.escape(c)), text)]
+        color = max(named, key=len) if named else None
     makes = tuple(
         make for name, make in cat.makes.items() if len(name) >= 2 and _mentions(text, name)
     )
@@ -196,8 +208,8 @@ def read_signals(text: str, cat: Catalog) -> Signals:
     return Signals(
         makes=makes,
         models=(mention.model,) if mention else (),
-        year=mention.year if mention else None,
-        color=mention.color if mention else None,
+        year=year,
+        color=color,
         technicians=technicians_named(text, cat),
         date_from=dates[0] if dates else None,
         date_to=dates[1] if dates else None,
@@ -283,4 +295,28 @@ async def understand(
     cat = await catalog(session, tenant_id)
     if filters.model is None and filters.make is None:
         changes |= vehicle_filters(text_, cat)
-    return Understood(replace(filters, **changes), read_signals(text_, cat))  # type: ignore[arg-type]
+    unknown = await words_not_written(session, tenant_id, spelling.candidates(text_))
+    names = [*cat.makes, *cat.models]
+    signals = read_signals(spelling.respell(text_, unknown, names), cat)
+    return Understood(replace(filters, **changes), signals)  # type: ignore[arg-type]
+
+
+async def words_not_written(
+    session: AsyncSession, tenant_id: UUID, words: Sequence[str]
+) -> frozenset[str]:
+    """The words none of the shop's chunks holds (by English stem): the only ones that may
+    be typos of a name."""
+    if not words:
+        return frozenset()
+    rows = await session.execute(
+        text(
+            # Word by word, each stem a lookup of the posting index (an anti-join over
+            # `= ANY` read all the shop's postings: 130 ms on a 1,000-chunk shop).
+            "SELECT w FROM unnest(CAST(:w AS text[])) AS w WHERE NOT EXISTS ("
+            " SELECT 1 FROM unnest(tsvector_to_array(to_tsvector('english', w))) AS l(term)"
+            " WHERE EXISTS (SELECT 1 FROM app.ro_chunk_terms t"
+            " WHERE t.tenant_id = :t AND t.term = l.term))"
+        ),
+        {"t": tenant_id, "w": list(words)},
+    )
+    return frozenset(str(r[0]) for r in rows)

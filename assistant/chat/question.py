@@ -37,6 +37,11 @@ FOLLOW_UP = re.compile(
 )
 # "what else…", "the time before": a follow-up about something other than what was just said
 _OTHER = re.compile(r"(?i)\b(else|other|another|before|earlier|previous|prior|first)\b")
+# "which of those", "the blue one", "what year were they": the whole list the last answer
+# gave, not its first vehicle ("it", "that car").
+_LIST = re.compile(r"(?i)\b(those|these|they|them|ones)\b|\bthe\s+[\w-]+\s+one\b")
+_ORDINAL = re.compile(r"(?i)\bthe\s+(first|second|third|fourth|last)\s+one\b")
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
 _ESTIMATE = re.compile(r"(?i)\b(estimate|quote)\b|\bhow much (?:would|will|to|for|is)\b")
 
 
@@ -173,10 +178,13 @@ async def read(
         lambda p: blind_index.plate_index(ring, tenant_id, p),
     )
     signals = understood.signals
-    if follow_up and not understood.filters.selective:
-        cited = [turn.cited[0] for turn in reversed(earlier) if turn.cited][:1]
-        same_vehicle = await ros.same_vehicle_ro_ids(session, tenant_id, cited)
-        signals = dataclasses.replace(signals, ro_ids=same_vehicle)
+    filters = understood.filters
+    if follow_up and not filters.selective:
+        referred, one = await _referred_to(session, tenant_id, stored, earlier)
+        if one:  # "the second one" names an RO as surely as its number would
+            filters = dataclasses.replace(filters, ro_ids=referred)
+        else:
+            signals = dataclasses.replace(signals, ro_ids=referred)
     if _ESTIMATE.search(stored):
         kind = AnswerKind.ESTIMATE
     else:
@@ -190,12 +198,32 @@ async def read(
         parsed=parsed,
         stored=stored,
         searched=searched,
-        filters=understood.filters,
+        filters=filters,
         signals=signals,
         follow_up=follow_up,
         kind=kind,
         already_said=already,
     )
+
+
+async def _referred_to(
+    session: AsyncSession, tenant_id: UUID, stored: str, earlier: Sequence[Earlier]
+) -> tuple[tuple[UUID, ...], bool]:
+    """The ROs a follow-up points at in the last answer that cited any, and whether it
+    picked exactly one: one of its list by position ("the second one"), the whole list
+    ("which of those was a 2023?"), or else the vehicle of its first RO ("it")."""
+    last = next((turn.cited for turn in reversed(earlier) if turn.cited), ())
+    listed = list(dict.fromkeys(last))
+    if not listed:
+        return (), False
+    own = PLACEHOLDER.sub(" ", stored)
+    if (ordinal := _ORDINAL.search(own)) is not None:
+        index = _ORDINALS[ordinal[1].lower()]
+        if index < len(listed):
+            return await ros.ro_ids_by_numbers(session, tenant_id, [listed[index]]), True
+    if _LIST.search(own) and len(listed) > 1:
+        return await ros.ro_ids_by_numbers(session, tenant_id, listed), False
+    return await ros.same_vehicle_ro_ids(session, tenant_id, listed[:1]), False
 
 
 async def retrieve(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from retrieval import query
+from retrieval import query, spelling
 
 DEFERRED_STATUSES = frozenset({"declined", "recommended"})
 
@@ -286,24 +286,7 @@ def vehicle_terms(vehicle: str) -> frozenset[str]:
 
 
 def _typo_of(word: str, known: frozenset[str]) -> bool:
-    """One letter wrong, missing, extra or swapped ("histroy")."""
-    for other in known:
-        if abs(len(other) - len(word)) > 1:
-            continue
-        if len(other) == len(word):
-            diff = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
-            if len(diff) == 1 or (
-                len(diff) == 2
-                and diff[1] == diff[0] + 1
-                and word[diff[0]] == other[diff[1]]
-                and word[diff[1]] == other[diff[0]]
-            ):
-                return True
-        else:
-            short, long_ = sorted((word, other), key=len)
-            if any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_))):
-                return True
-    return False
+    return any(spelling.one_typo_apart(word, other) for other in known)
 
 
 _PERSON = re.compile(r"\b([A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)+) \(")

@@ -96,6 +96,16 @@ async def same_vehicle_ro_ids(
     return tuple(UUID(str(row[0])) for row in rows)
 
 
+async def ro_ids_by_numbers(
+    session: AsyncSession, tenant_id: UUID, ro_numbers: list[str]
+) -> tuple[UUID, ...]:
+    r = t.repair_orders
+    rows = await session.execute(
+        select(r.c.ro_id).where(r.c.tenant_id == tenant_id, r.c.ro_number.in_(ro_numbers))
+    )
+    return tuple(UUID(str(row[0])) for row in rows)
+
+
 async def ro_id_by_number(session: AsyncSession, tenant_id: UUID, ro_number: str) -> UUID | None:
     row = (
         await session.execute(
@@ -163,3 +173,16 @@ async def customer_ro_ids(
             rows = await session.execute(_SAME_CUSTOMER, {"ro": ro_number, "kinds": kinds})
             found |= {UUID(str(row[0])): None for row in rows}
     return tuple(found)
+
+
+async def ro_numbers_by_ids(
+    session: AsyncSession, tenant_id: UUID, ro_ids: list[UUID]
+) -> dict[UUID, str]:
+    """The audit log records ROs by id; a person reads them by number."""
+    if not ro_ids:
+        return {}
+    r = t.repair_orders
+    rows = await session.execute(
+        select(r.c.ro_id, r.c.ro_number).where(r.c.tenant_id == tenant_id, r.c.ro_id.in_(ro_ids))
+    )
+    return {UUID(str(row[0])): str(row[1]) for row in rows}

@@ -14,6 +14,8 @@ from assistant.db.session import Database, DbContext, Role
 from assistant.ingest.service import ingest_bytes
 from assistant.pii.keyring import KeyRing
 from assistant.tenants.repository import Tenant
+from retrieval.spelling import one_typo_apart, respell
+from retrieval.understanding import Catalog, read_signals
 from tests.samples import local_model
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +95,46 @@ async def test_a_named_vehicle_or_technician_still_leads(
     result = await search_as(app_db, ring, local_model(), caller, "what did Lena Park work on", k=5)
     assert result.hits
     assert all("Lena Park" in h.content for h in result.hits)
+
+
+async def test_a_misspelt_vehicle_name_still_points_at_the_vehicle(
+    app_db: Database, ring: KeyRing, shop: Tenant
+) -> None:
+    """A word the shop has never written that is one keystroke from one of its model names
+    ("coguar") is read as that name, as a signal: it ranks, it never filters."""
+    caller = await _searcher(app_db, ring, shop)
+    result = await search_as(
+        app_db, ring, local_model(), caller, "headlamps going on and off on the coguar", k=5
+    )
+    ranked = list(dict.fromkeys(h.ro_number for h in result.hits))
+    assert "models" in result.trace.signals
+    assert not {"model", "make"} & set(result.trace.filters)
+    assert MERCURY_COUGAR in ranked[:3]
+
+
+def test_respelling_touches_only_unwritten_words_near_one_name() -> None:
+    names = ["Nissan", "Rogue", "Ford", "Focus", "Golf", "Gold Wing"]
+    unknown = {"nisan", "rouge", "focas", "gols"}
+    assert respell("nisan rouge fuel pump", unknown, names) == "nissan rogue fuel pump"
+    assert respell("the Focas oil pump belt", unknown, names) == "the focus oil pump belt"
+    # "gold" is a word the shop has written (a colour): never a typo of "Golf"
+    assert respell("the gold one", unknown, names) == "the gold one"
+    # one keystroke from two names: left alone
+    assert respell("gols", unknown, names) == "gols"
+    assert one_typo_apart("histroy", "history")
+    assert one_typo_apart("recal", "recall")
+    assert not one_typo_apart("recall", "recall")
+    assert not one_typo_apart("rouge", "rogues!")
+
+
+def test_a_year_or_colour_given_apart_from_the_model_is_a_signal() -> None:
+    cat = Catalog(
+        models={"accord": (("Honda", "Accord"),)},
+        makes={"honda": "Honda"},
+        colors=frozenset({"gold", "black"}),
+    )
+    signals = read_signals("which one of those was a 2023? any Honda Accords", cat)
+    assert signals.year == 2023
+    assert read_signals("1993 Honda Accord, the gold one", cat).color == "gold"
+    assert read_signals("Accord touchscreen going black", cat).color is None
+    assert read_signals("what did we do in 2023", cat).year is None
