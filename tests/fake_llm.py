@@ -36,6 +36,7 @@ class FakeChatModel:
     reply: Reply = grounded_reply
     mode: str = "ok"  # ok | error | slow
     delay_s: float = 0.0
+    chunk_delay_s: float = 0.0  # between streamed pieces: a browser sees the answer grow
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
 
@@ -45,6 +46,7 @@ class FakeChatModel:
 
     def reset(self) -> None:
         self.reply, self.mode, self.delay_s = grounded_reply, "ok", 0.0
+        self.chunk_delay_s = 0.0
         self.requests.clear()
 
 
@@ -110,6 +112,9 @@ def _handler(model: FakeChatModel) -> type[BaseHTTPRequestHandler]:
                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]
                 }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                if model.chunk_delay_s:
+                    self.wfile.flush()
+                    time.sleep(model.chunk_delay_s)
             final = base | {"choices": [], "usage": usage}
             self.wfile.write(f"data: {json.dumps(final)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")

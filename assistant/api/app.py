@@ -3,6 +3,8 @@ model, token secret) is built once at start-up and kept on app state."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +13,7 @@ import anyio
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -25,6 +28,7 @@ from assistant.api.routes import (
     auth,
     conversations,
     estimates,
+    feedback,
     messages,
     repair_orders,
     users,
@@ -40,8 +44,18 @@ from assistant.embedding import embedder_for
 from assistant.errors import Unauthorized
 from assistant.pii import keyring
 from assistant.settings import Settings
+from assistant.web import admin as admin_pages
+from assistant.web import assets, pages
+from assistant.web import estimates as estimate_pages
+from assistant.web.security import CookieCsrf, SecurityHeaders
+from assistant.web.session import NotSignedIn, to_sign_in
 
-UNLIMITED = ["/healthz", "/readyz", "/schema"]
+UNLIMITED = ["/healthz", "/readyz", "/schema", "/static"]
+
+
+def csrf_secret(token_secret: str) -> str:
+    """A key of its own for CSRF tokens, derived from the token secret."""
+    return hmac.new(token_secret.encode(), b"ro-assistant csrf", hashlib.sha256).hexdigest()
 
 
 @get("/healthz", sync_to_thread=False, tags=["health"])
@@ -111,9 +125,15 @@ def create_app(settings: Settings) -> Litestar:
             messages.MessageController,
             repair_orders.read_repair_order,
             estimates.draft,
+            feedback.rate_answer,
             audit.AuditController,
             users.UserController,
+            *pages.ROUTES,
+            *admin_pages.ROUTES,
+            *estimate_pages.ROUTES,
+            assets.static_router(),
         ],
+        template_config=assets.template_config(),
         dependencies={
             "db_session": Provide(deps.provide_db_session),
             "caller": Provide(deps.provide_caller),
@@ -121,6 +141,8 @@ def create_app(settings: Settings) -> Litestar:
         },
         lifespan=[lifespan],
         middleware=[
+            SecurityHeaders,
+            DefineMiddleware(CookieCsrf, secret=csrf_secret(token_secret)),
             request_context,
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
@@ -128,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
                 exclude=UNLIMITED,
             ).middleware,
         ],
-        exception_handlers=errors.HANDLERS,
+        exception_handlers={**errors.HANDLERS, NotSignedIn: to_sign_in},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="RO Assistant",

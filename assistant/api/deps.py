@@ -27,6 +27,12 @@ from assistant.errors import Forbidden, Unauthorized
 
 
 def bearer_claims(request: Request[Any, Any, Any], secret: str) -> tokens.Claims:
+    """From the Authorization header, else from the web app's session cookie (whose
+    unsafe requests the CSRF middleware has already checked)."""
+    if "authorization" not in request.headers and (
+        cookie := request.cookies.get(tokens.SESSION_COOKIE)
+    ):
+        return tokens.decode(secret, cookie)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

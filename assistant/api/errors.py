@@ -8,6 +8,7 @@ request id. Messages never echo request values, which can hold PII.
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +71,23 @@ def _request_id(request: Request[Any, Any, Any]) -> str:
     return str(state["request_id"])
 
 
+_ERROR_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{status} · RO Assistant</title></head><body><main><h1>{status}</h1>"
+    '<p>{detail}</p><p><a href="/chat">Back to the chat</a></p></main></body></html>'
+)
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser opening one of the web app's pages gets a page, not JSON."""
+    return (
+        not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+        and "hx-request" not in request.headers
+    )
+
+
 def error_response(
     request: Request[Any, Any, Any],
     status: int,
@@ -77,8 +95,15 @@ def error_response(
     detail: str,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
     request_id = _request_id(request)
+    if _wants_page(request):
+        return Response(
+            _ERROR_PAGE.format(status=status, detail=html.escape(detail)),
+            status_code=status,
+            media_type=MediaType.HTML,
+            headers=(headers or {}) | {"x-request-id": request_id},
+        )
     body: dict[str, Any] = {"error": code, "detail": detail, "request_id": request_id}
     return Response(
         body | (extra or {}),

@@ -21,6 +21,8 @@ from assistant.settings import Settings
 ALGORITHM = "HS256"
 ISSUER = "ro-assistant"
 MIN_SECRET_CHARS = 32
+# The web app keeps the same token in this HttpOnly cookie; API clients send it as a header.
+SESSION_COOKIE = "ro_session"
 
 
 class TokenSecretError(KeyRingError):
@@ -32,6 +34,7 @@ class TokenSecretError(KeyRingError):
 class Claims:
     user_id: UUID
     tenant_id: UUID
+    issued_at: int = 0  # epoch seconds: the web session renews a token half-way through
 
 
 def issue(secret: str, user_id: UUID, tenant_id: UUID, ttl_s: int) -> str:
@@ -59,7 +62,7 @@ def decode(secret: str, token: str) -> Claims:
             issuer=ISSUER,
             options={"require": ["sub", "tid", "exp", "iat", "iss"]},
         )
-        return Claims(UUID(str(claims["sub"])), UUID(str(claims["tid"])))
+        return Claims(UUID(str(claims["sub"])), UUID(str(claims["tid"])), int(claims["iat"]))
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired; log in again") from None
     except (jwt.InvalidTokenError, ValueError):

@@ -53,15 +53,28 @@ class TitleScrub:
 async def clean_title(
     session: AsyncSession, caller: Caller, title: str | None, scrub: TitleScrub
 ) -> str | None:
-    if title is None:
+    return await clean_text(session, caller, title, scrub, MAX_TITLE, "a title")
+
+
+async def clean_text(
+    session: AsyncSession,
+    caller: Caller,
+    text: str | None,
+    scrub: TitleScrub,
+    max_chars: int,
+    what: str,
+) -> str | None:
+    """Short text a user types that is shown as typed (a title, a feedback reason): any
+    customer detail in it becomes a marker before it is stored."""
+    if text is None:
         return None
-    title = " ".join(title.split())
-    if len(title) > MAX_TITLE:
-        raise Unprocessable(f"a title has at most {MAX_TITLE} characters")
-    if not title:
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        raise Unprocessable(f"{what} has at most {max_chars} characters")
+    if not text:
         return None
     try:
-        parsed = await anyio.to_thread.run_sync(typed_pii.parse_typed, title)
+        parsed = await anyio.to_thread.run_sync(typed_pii.parse_typed, text)
     except query.QuestionError:
         return None
     cleaned = await typed_pii.scrub_typed(
@@ -73,7 +86,7 @@ async def clean_title(
         budget=scrub.lookup_budget,
         markers_only=True,
     )
-    return " ".join(cleaned.split())[:MAX_TITLE] or None
+    return " ".join(cleaned.split())[:max_chars] or None
 
 
 async def readable(

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
@@ -99,11 +100,14 @@ async def list_for_user(
     limit: int,
     status: str | None,
     before: tuple[datetime, UUID] | None,
+    title_has: str | None = None,
 ) -> list[Conversation]:
     """Newest activity first; `before` is the keyset cursor (activity time, id)."""
     query = select(*_CONVERSATION).where(c.c.tenant_id == tenant_id, c.c.user_id == user_id)
     if status:
         query = query.where(c.c.status == status)
+    if title_has:
+        query = query.where(c.c.title.icontains(title_has, autoescape=True))
     if before:
         query = query.where(tuple_(_ACTIVITY, c.c.conversation_id) < tuple_(*before))
     query = query.order_by(_ACTIVITY.desc(), c.c.conversation_id.desc()).limit(limit)
@@ -210,3 +214,117 @@ async def shop_name(session: AsyncSession, tenant_id: UUID) -> str:
         await session.execute(select(t.tenants.c.name).where(t.tenants.c.tenant_id == tenant_id))
     ).first()
     return str(row[0]) if row else "this shop"
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    message_id: UUID
+    user_id: UUID
+    rating: str
+    reason: str | None
+    updated_at: datetime
+
+
+async def put_feedback(
+    session: AsyncSession,
+    tenant_id: UUID,
+    message_id: UUID,
+    user_id: UUID,
+    rating: str,
+    reason: str | None,
+) -> None:
+    f = t.answer_feedback
+    await session.execute(
+        pg_insert(f)
+        .values(
+            tenant_id=tenant_id,
+            message_id=message_id,
+            user_id=user_id,
+            rating=rating,
+            reason=reason,
+        )
+        .on_conflict_do_update(
+            index_elements=[f.c.tenant_id, f.c.message_id, f.c.user_id],
+            set_={"rating": rating, "reason": reason, "updated_at": func.now()},
+        )
+    )
+
+
+async def feedback_on(
+    session: AsyncSession, tenant_id: UUID, message_ids: list[UUID], user_id: UUID
+) -> dict[UUID, str]:
+    """The user's own rating of each of these answers."""
+    f = t.answer_feedback
+    rows = await session.execute(
+        select(f.c.message_id, f.c.rating).where(
+            f.c.tenant_id == tenant_id, f.c.user_id == user_id, f.c.message_id.in_(message_ids)
+        )
+    )
+    return {UUID(str(r[0])): str(r[1]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackReview:
+    """A rated answer with the question before it, for a shop admin."""
+
+    message_id: UUID
+    conversation_id: UUID
+    rating: str
+    reason: str | None
+    updated_at: datetime
+    rated_by: str
+    answer: str
+    question: str | None
+    model: str | None
+
+
+async def feedback_for_review(
+    session: AsyncSession, tenant_id: UUID, rating: str | None, limit: int, offset: int = 0
+) -> list[FeedbackReview]:
+    """Newest first; the question is the user message just before the answer."""
+    f, u = t.answer_feedback, t.users
+    answer = m.alias("answer")
+    asked = m.alias("asked")
+    previous = (
+        select(asked.c.content)
+        .where(
+            asked.c.tenant_id == answer.c.tenant_id,
+            asked.c.conversation_id == answer.c.conversation_id,
+            asked.c.role == "user",
+            asked.c.created_at <= answer.c.created_at,
+        )
+        .order_by(asked.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            f.c.message_id,
+            answer.c.conversation_id,
+            f.c.rating,
+            f.c.reason,
+            f.c.updated_at,
+            u.c.email,
+            answer.c.content,
+            previous,
+            answer.c.model,
+        )
+        .join(answer, answer.c.message_id == f.c.message_id)
+        .join(u, (u.c.tenant_id == f.c.tenant_id) & (u.c.user_id == f.c.user_id))
+        .where(f.c.tenant_id == tenant_id)
+        .order_by(f.c.updated_at.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if rating:
+        query = query.where(f.c.rating == rating)
+    return [FeedbackReview(*row) for row in await session.execute(query)]
+
+
+async def message(session: AsyncSession, tenant_id: UUID, message_id: UUID) -> Message | None:
+    row = (
+        await session.execute(
+            select(*_MESSAGE).where(m.c.tenant_id == tenant_id, m.c.message_id == message_id)
+        )
+    ).first()
+    return Message(*row) if row else None

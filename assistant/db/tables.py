@@ -250,6 +250,18 @@ assistant_messages = Table(
     _created(),
 )
 
+answer_feedback = Table(
+    "answer_feedback",
+    metadata,
+    _tenant(),
+    Column("message_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+    Column("rating", Text, nullable=False),
+    Column("reason", Text),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -98,6 +98,18 @@ def seed_tenant(app_url: str, slug: str) -> SeededTenant:
             " content, citations) VALUES (%s, %s, %s, 'user', 'when were pads done?', %s)",
             [tenant_id, conv_id, admin_id, Jsonb([])],
         )
+        answer = conn.execute(
+            "INSERT INTO app.assistant_messages (tenant_id, conversation_id, user_id, role,"
+            " content, citations) VALUES (%s, %s, %s, 'assistant', 'RO 1001 line A', %s)"
+            " RETURNING message_id",
+            [tenant_id, conv_id, admin_id, Jsonb([])],
+        ).fetchone()
+        assert answer is not None
+        conn.execute(
+            "INSERT INTO app.answer_feedback (tenant_id, message_id, user_id, rating, reason)"
+            " VALUES (%s, %s, %s, 'down', 'wrong RO')",
+            [tenant_id, answer[0], admin_id],
+        )
         conn.execute(
             "INSERT INTO app.audit_log (tenant_id, actor_user_id, actor_role, action,"
             " object_type, object_id, pii_fields, purpose, outcome)"

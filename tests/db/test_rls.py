@@ -35,8 +35,13 @@ def shops(migrated: DatabaseUrls) -> Shops:
         set_context(conn, b.tenant_id, "ADMIN", b.admin_id)
         b_rows: dict[str, dict[str, Any]] = {}
         for table in tables:
+            # By tenant, not by policy alone: the owner is a member of ro_directory, whose
+            # policy reads every shop's row of app.tenants.
             row = conn.execute(
-                sql.SQL("SELECT to_jsonb(x) FROM app.{} x LIMIT 1").format(sql.Identifier(table))
+                sql.SQL("SELECT to_jsonb(x) FROM app.{} x WHERE tenant_id = %s LIMIT 1").format(
+                    sql.Identifier(table)
+                ),
+                [b.tenant_id],
             ).fetchone()
             # A table without a seeded row would make the matrix below vacuous for it:
             # extend tests/db/seed.py when adding a tenant table.

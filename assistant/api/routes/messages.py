@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -73,13 +73,17 @@ class MessageController(Controller):
         meta: NamedDependency[RequestMeta],
         conversation_id: FromPath[UUID],
         data: JSONBody[MessageIn],
+        placeholders: FromQuery[Literal["render", "keep"]] = "render",
     ) -> Response[Any]:
         """Runs without the request transaction: the question is committed before the model
-        is called, so a failure or timeout never loses it."""
+        is called, so a failure or timeout never loses it. `placeholders=keep` streams an
+        answer's customer-detail placeholders as they are (the web app offers a Reveal
+        button for each instead of revealing on sight)."""
         svc: answers.ChatServices = state.chat
         turn = await answers.prepare(svc, caller, conversation_id, data.content, meta)
         if "text/event-stream" in request.headers.get("accept", ""):
-            return ServerSentEvent(_sse(chat_turn.events(svc, turn, meta)))
+            render = placeholders == "render"
+            return ServerSentEvent(_sse(chat_turn.events(svc, turn, meta, render=render)))
         async for event in chat_turn.events(svc, turn, meta, render=False):
             if isinstance(event, chat_turn.Failed):
                 event.error.extra = {"message_id": event.message_id}
