@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
@@ -221,3 +221,48 @@ def to_csv(items: Iterable[dict[str, Any]]) -> str:
     for item in items:
         writer.writerow({k: _cell(v) for k, v in item.items()})
     return buffer.getvalue()
+
+
+def _where(query: Select[Any], flt: AuditFilter) -> Select[Any]:
+    """The conditions `rows` applies, for the admin page's newest-first reading and count."""
+    a = t.audit_log
+    if flt.actor_user_id:
+        query = query.where(a.c.actor_user_id == flt.actor_user_id)
+    if flt.action:
+        query = query.where(a.c.action == flt.action)
+    if flt.object_id:
+        query = query.where(a.c.object_id == flt.object_id)
+    if flt.outcome:
+        query = query.where(a.c.outcome == flt.outcome.value)
+    if flt.since:
+        query = query.where(a.c.created_at >= flt.since)
+    if flt.until:
+        query = query.where(a.c.created_at < flt.until)
+    return query
+
+
+async def newest_rows(
+    session: AsyncSession,
+    flt: AuditFilter,
+    *,
+    limit: int,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+) -> list[dict[str, Any]]:
+    """Newest first, as a person reads the log (exports keep `rows`' oldest-first order):
+    `before_seq` pages back to older rows, `after_seq` forward to newer ones. The rows are
+    the export's, column for column."""
+    a = t.audit_log
+    query = _where(select(*(a.c[name] for name in EXPORT_COLUMNS)), flt)
+    if after_seq is not None:
+        query = query.where(a.c.seq > after_seq).order_by(a.c.seq).limit(limit)
+        return [_plain(dict(row._mapping)) for row in await session.execute(query)][::-1]
+    if before_seq is not None:
+        query = query.where(a.c.seq < before_seq)
+    query = query.order_by(a.c.seq.desc()).limit(limit)
+    return [_plain(dict(row._mapping)) for row in await session.execute(query)]
+
+
+async def count_rows(session: AsyncSession, flt: AuditFilter) -> int:
+    found = await session.scalar(_where(select(func.count()).select_from(t.audit_log), flt))
+    return int(found or 0)

@@ -181,10 +181,13 @@ async def conversation_page(
     request: Request[Any, Any, Any],
     state: State,
     caller: NamedDependency[Caller],
+    meta: NamedDependency[RequestMeta],
     conversation_id: FromPath[UUID],
 ) -> Template:
+    """An admin may open another user's conversation (from the feedback review): read
+    only, and audited as the API's read is."""
     async with state.database.transaction(caller.ctx) as session:
-        conversation = await service.own(session, caller, conversation_id)
+        conversation = await service.readable(session, caller, conversation_id, meta)
         rows = await repo.messages(session, caller.ctx.tenant_id, conversation_id, limit=200)
     return page(
         request,
@@ -193,6 +196,7 @@ async def conversation_page(
         current=conversation,
         messages=[_message(m) for m in rows],
         can_reveal=caller.ctx.role is not Role.TECH,
+        read_only=conversation.user_id != caller.ctx.user_id,
         active="chat",
     )
 

@@ -1,5 +1,6 @@
 """The chat page in a real browser: sign-in, a streamed answer, citations that open the
-RO, stop and retry, and the session and CSRF rules around it."""
+RO, stop and retry, and the session rules around it (the cross-site post is in
+test_safety.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import fake_llm
-from tests.web.conftest import LiveServer, Watched, sign_in
+from tests.web.conftest import Watched, sign_in
 
 QUESTION = "front brake pads squeal on the camry, what did we do?"
 
@@ -72,44 +73,6 @@ def test_a_wrong_password_is_said_on_the_page(open_page: Any) -> None:
     expect(page.get_by_role("alert")).to_be_visible()
     assert "/signin" in page.url
     watched.errors.clear()  # the 401 status of the page itself is logged by Chromium
-
-
-def test_a_cross_site_form_post_is_refused(
-    open_page: Any, live_server: LiveServer, model: fake_llm.FakeChatModel
-) -> None:
-    watched = open_page()
-    sign_in(watched, "tech")
-    page = watched.page
-    _ask(watched)
-    expect(page.locator("#chat-status")).to_have_text("Answer complete", timeout=30_000)
-    conversation = page.url.rsplit("/", 1)[1]
-    title = page.locator("#conversation-list li.current > a").inner_text()
-    # Another site (localhost is not 127.0.0.1) posts a rename form to the app.
-    other = live_server.url.replace("127.0.0.1", "localhost")
-    page.goto(f"{other}/signin")
-    page.evaluate(
-        """([action]) => {
-            const form = document.createElement("form");
-            form.method = "post";
-            form.action = action;
-            const field = document.createElement("input");
-            field.name = "title";
-            field.value = "renamed by another site";
-            form.append(field);
-            document.body.append(form);
-            form.submit();
-        }""",
-        [f"{live_server.url}/ui/conversations/{conversation}/rename"],
-    )
-    page.wait_for_load_state()
-    watched.errors.clear()  # the refused post's page logs its status
-    page.goto(f"/chat/{conversation}")
-    expect(page.locator("#conversation-list li.current > a")).to_have_text(title)
-    # The app's own request without its CSRF token is refused too.
-    refused = page.request.post(
-        f"/ui/conversations/{conversation}/rename", form={"title": "no token"}
-    )
-    assert refused.status == 403
 
 
 def test_stop_keeps_the_question_and_marks_the_answer(

@@ -10,14 +10,13 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
 from assistant.auth.caller import Caller
 from assistant.db.session import Role
-from assistant.errors import Conflict, NotFound, Unprocessable
-from assistant.tenants import repository
+from assistant.errors import Unprocessable
+from assistant.tenants import repository, shop_users
 from assistant.tenants.passwords import hash_password
 from assistant.tenants.repository import User
 from assistant.tenants.service import EMAIL
@@ -68,18 +67,8 @@ class UserController(Controller):
         email = data.email.strip().lower()
         if not EMAIL.match(email):
             raise Unprocessable("not an email address")
-        tenant = admin.ctx.tenant_id
-        if await repository.user_by_email(db_session, tenant, email):
-            raise Conflict("a user with this email already exists in this shop")
         pass_hash = await anyio.to_thread.run_sync(hash_password, data.password)
-        try:
-            async with db_session.begin_nested():
-                await repository.insert_user(db_session, tenant, email, pass_hash, Role(data.role))
-        except IntegrityError:
-            raise Conflict("a user with this email already exists in this shop") from None
-        user = await repository.user_by_email(db_session, tenant, email)
-        assert user is not None
-        return out(user)
+        return out(await shop_users.create(db_session, admin, email, Role(data.role), pass_hash))
 
     @patch("/{user_id:uuid}")
     async def change_user(
@@ -94,18 +83,4 @@ class UserController(Controller):
             values["role"] = data.role
         if data.is_active is not msgspec.UNSET:
             values["is_active"] = data.is_active
-        tenant = admin.ctx.tenant_id
-        demoting = values.get("role", "ADMIN") != "ADMIN" or values.get("is_active") is False
-        await repository.lock_users(db_session, tenant)
-        admins = await repository.active_admins(db_session, tenant)
-        if demoting and admins == [user_id]:
-            raise Conflict("a shop keeps at least one active admin")
-        user = await repository.update_user(db_session, tenant, user_id, values) if values else None
-        if user is None:
-            found = [
-                u for u in await repository.list_users(db_session, tenant) if u.user_id == user_id
-            ]
-            if not found:
-                raise NotFound("no such user")
-            return out(found[0])
-        return out(user)
+        return out(await shop_users.change(db_session, admin, user_id, values))

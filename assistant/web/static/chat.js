@@ -3,6 +3,7 @@
 // turns citations into chips that open the cited RO beside the chat.
 import { Marked } from "./vendor/marked-15.0.12.esm.js";
 import DOMPurify from "./vendor/purify-3.5.0.es.mjs";
+import { attachEstimate } from "./estimate.js";
 
 const main = document.getElementById("main");
 const thread = document.getElementById("thread");
@@ -138,8 +139,13 @@ function sources(citations) {
     seen.add(key);
     const item = document.createElement("li");
     item.append(chip(c, c.line));
-    const detail = [c.vehicle, c.date].filter(Boolean).join(", ");
-    if (detail) item.append(` ${detail}`);
+    if (c.vehicle) item.append(` ${c.vehicle}`);
+    if (c.date) {
+      const when = document.createElement("span");
+      when.className = "when";
+      when.textContent = c.date;
+      item.append(c.vehicle ? ", " : " ", when);
+    }
     list.append(item);
   }
   if (!seen.size) return null;
@@ -211,9 +217,15 @@ function finishAnswer(item, message) {
       } catch { announce("Copy is not available here"); }
     });
     meta.append(copy);
-    if (message.id) meta.append(feedbackControls(message.id));
+    if (message.id && main.dataset.readOnly !== "true") meta.append(feedbackControls(message.id));
   }
   item.append(meta);
+  if (message.model === "estimate-draft" && message.id) {
+    const box = document.createElement("div");
+    box.className = "estimate-in-chat";
+    item.append(box);
+    attachEstimate(box, message.id);
+  }
   const src = sources(message.citations);
   if (src) item.append(src);
 }
