@@ -275,6 +275,23 @@ async def archive(
 
 
 @post(
+    "/ui/conversations/{conversation_id:uuid}/unarchive",
+    dependencies={"caller": PAGE},
+    include_in_schema=False,
+    status_code=200,
+)
+async def unarchive(
+    request: Request[Any, Any, Any],
+    state: State,
+    caller: NamedDependency[Caller],
+    meta: NamedDependency[RequestMeta],
+    conversation_id: FromPath[UUID],
+) -> Template:
+    values = {"status": "active"}
+    return await _changed(request, state, caller, conversation_id, values, meta)
+
+
+@post(
     "/ui/conversations/{conversation_id:uuid}/delete",
     dependencies={"caller": PAGE},
     include_in_schema=False,
@@ -355,6 +372,7 @@ ROUTES = [
     conversation_list,
     rename,
     archive,
+    unarchive,
     remove,
     ro_panel,
     reveal,
