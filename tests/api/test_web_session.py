@@ -17,6 +17,8 @@ from assistant.api.app import create_app
 from assistant.settings import Settings
 from tests.api.conftest import login_of
 
+pytestmark = pytest.mark.anyio
+
 
 @pytest.fixture
 async def short_sessions(api_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
@@ -25,7 +27,6 @@ async def short_sessions(api_settings: Settings) -> AsyncIterator[AsyncTestClien
         yield client
 
 
-@pytest.mark.anyio
 async def test_the_session_cookie_is_strict_httponly_and_renewed_while_active(
     short_sessions: AsyncTestClient[Litestar],
 ) -> None:
@@ -62,3 +63,19 @@ async def test_the_session_cookie_is_strict_httponly_and_renewed_while_active(
     )
     assert signed_out.status_code == 303
     assert (await client.get("/chat", follow_redirects=False)).status_code == 303
+
+
+async def test_static_files_are_cached_and_pages_are_not_public(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    asset = await client.get("/static/app.css")
+    assert asset.status_code == 200
+    assert "max-age=86400" in asset.headers["cache-control"]
+    assert asset.headers["content-type"].startswith("text/css")
+    vendored = await client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert vendored.status_code == 200
+    missing = await client.get("/static/../pyproject.toml")
+    assert missing.status_code == 404
+    page = await client.get("/chat", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/signin?next=/chat"

@@ -397,6 +397,7 @@ def test_messages_go_only_into_a_conversation_of_their_writer(
             "SELECT conversation_id, user_id FROM app.assistant_messages ORDER BY created_at"
         ).fetchall()
     assert stored == [
+        (admins[0], shop.admin_id),  # the seeded question and its answer
         (admins[0], shop.admin_id),
         (own[0], shop.tech_id),
         (own[0], shop.admin_id),

@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Dialog, expect
 
 from tests import fake_llm
-from tests.web.conftest import sign_in
+from tests.web.conftest import LiveServer, sign_in
 
 
 def _menu(page: Any, title: str) -> Any:
@@ -63,3 +63,21 @@ def test_rename_search_archive_and_delete(open_page: Any, model: fake_llm.FakeCh
     assert gone is not None
     assert gone.status == 404
     watched.errors.clear()  # the 404 page's own status
+
+
+def test_copy_puts_the_answer_on_the_clipboard_without_placeholders(
+    open_page: Any, model: fake_llm.FakeChatModel, live_server: LiveServer
+) -> None:
+    watched = open_page()
+    watched.page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server.url
+    )
+    sign_in(watched, "advisor")
+    page = watched.page
+    page.get_by_label("Your question").fill("camry brake pads, what did we do?")
+    page.get_by_label("Your question").press("Enter")
+    expect(page.locator("#chat-status")).to_have_text("Answer complete", timeout=30_000)
+    page.locator(".message.assistant").last.get_by_role("button", name="Copy").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "Customer phone on file: [redacted]." in copied
+    assert "[[pii:" not in copied
