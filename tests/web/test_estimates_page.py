@@ -15,6 +15,7 @@ from playwright.sync_api import Page, Response, expect
 
 from tests.api import helpers
 from tests.conftest import DemoService
+from tests.samples import pii_values
 from tests.web.conftest import LiveServer, Watched, axe_violations, screenshot, sign_in
 
 SHOP = "desert-auto"
@@ -266,6 +267,19 @@ def test_two_jobs_show_two_tables_and_the_vehicles_declined_work(
     expect(history.first.locator(".badge")).to_have_text(re.compile("Declined|Recommended"))
     history.first.locator("button.chip").click()
     expect(page.locator("#ro-panel .line.cited")).to_have_count(1)
+    # What a technician sees (the draft and the RO panel) holds none of the customer's
+    # details on file for the vehicle's RO.
+    (row,) = helpers.rows_as_admin(
+        demo_service,
+        "desert-auto",
+        "SELECT ro_id FROM app.repair_orders WHERE ro_number = %s",
+        [vehicle["ro_number"]],
+    )
+    customer = helpers.payload(demo_service, "desert-auto", row["ro_id"])
+    shown = page.content().lower()
+    held = [v for v in pii_values(customer) if len(v) >= 4]
+    assert held
+    assert [v for v in held if v.lower() in shown] == []
     page.get_by_role("button", name="Close repair order").click()
     expect(page.locator("#ro-panel")).to_be_hidden()
 
