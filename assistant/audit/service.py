@@ -167,19 +167,7 @@ async def rows(
     session: AsyncSession, flt: AuditFilter, *, limit: int | None = None, after_seq: int = 0
 ) -> list[dict[str, Any]]:
     a = t.audit_log
-    query = select(*(a.c[name] for name in EXPORT_COLUMNS)).where(a.c.seq > after_seq)
-    if flt.actor_user_id:
-        query = query.where(a.c.actor_user_id == flt.actor_user_id)
-    if flt.action:
-        query = query.where(a.c.action == flt.action)
-    if flt.object_id:
-        query = query.where(a.c.object_id == flt.object_id)
-    if flt.outcome:
-        query = query.where(a.c.outcome == flt.outcome.value)
-    if flt.since:
-        query = query.where(a.c.created_at >= flt.since)
-    if flt.until:
-        query = query.where(a.c.created_at < flt.until)
+    query = _where(select(*(a.c[name] for name in EXPORT_COLUMNS)).where(a.c.seq > after_seq), flt)
     query = query.order_by(a.c.seq)
     if limit is not None:
         query = query.limit(limit)
@@ -224,7 +212,8 @@ def to_csv(items: Iterable[dict[str, Any]]) -> str:
 
 
 def _where(query: Select[Any], flt: AuditFilter) -> Select[Any]:
-    """The conditions `rows` applies, for the admin page's newest-first reading and count."""
+    """The filter's conditions: one place for the export (`rows`) and the admin page's
+    newest-first reading and count, so the page and the export cannot disagree."""
     a = t.audit_log
     if flt.actor_user_id:
         query = query.where(a.c.actor_user_id == flt.actor_user_id)
