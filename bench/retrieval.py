@@ -44,7 +44,7 @@ from retrieval.search import EF_SEARCH, Filters, choose_path, planner_settings, 
 
 K = 10
 INDEXES = {
-    "ro_chunks_embedding": "USING hnsw (embedding vector_cosine_ops)"
+    "ro_chunks_embedding_half": "USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops)"
     " WITH (m = 16, ef_construction = 128)",
     "ro_chunks_fts_english": "USING gin (fts_english)",
     "ro_chunks_fts_simple": "USING gin (fts_simple)",
