@@ -7,14 +7,12 @@ import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
@@ -23,6 +21,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from assistant import readiness
 from assistant.api import deps, errors
 from assistant.api.middleware import request_context
+from assistant.api.rate_limit import SharedRateLimit
 from assistant.api.routes import (
     audit,
     auth,
@@ -35,13 +34,13 @@ from assistant.api.routes import (
 )
 from assistant.auth import tokens
 from assistant.auth.service import LoginGuard
-from assistant.auth.throttle import MemoryLoginThrottle
+from assistant.auth.throttle import LoginThrottle
 from assistant.chat.answers import ChatServices
 from assistant.chat.llm import ChatModel
 from assistant.db.conninfo import app_url
 from assistant.db.session import Database
 from assistant.embedding import embedder_for
-from assistant.errors import Unauthorized
+from assistant.limits.counters import SharedCounters
 from assistant.pii import keyring
 from assistant.settings import Settings
 from assistant.web import admin as admin_pages
@@ -76,15 +75,6 @@ async def readyz(state: State) -> Response[dict[str, object]]:
     return Response(body, status_code=HTTP_200_OK if result.ready else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def rate_limit_key(request: Request[Any, Any, Any]) -> str:
-    """Per user when the request carries a valid token, else per client address."""
-    try:
-        claims = deps.bearer_claims(request, request.app.state.token_secret)
-    except Unauthorized:
-        return f"ip:{request.client.host if request.client else 'unknown'}"
-    return f"user:{claims.user_id}"
-
-
 def create_app(settings: Settings) -> Litestar:
     # Here, not in the lifespan: a refused secret stops `serve` with one line, no traceback.
     token_secret = tokens.load_secret(settings)
@@ -92,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database = Database(app_url(settings))
+        counters = SharedCounters(database.engine, token_secret)
         ring = keyring.load(settings.keyring_json, settings.keyring_path)
         embedder = embedder_for(settings)
         model = ChatModel(settings) if settings.llm_model else None
@@ -101,8 +92,11 @@ def create_app(settings: Settings) -> Litestar:
             ring=ring,
             embedder=embedder,
             token_secret=token_secret,
+            counters=counters,
             login_guard=LoginGuard(
-                MemoryLoginThrottle(settings.login_failures_per_account, settings.login_lockout_s),
+                LoginThrottle(
+                    counters, settings.login_failures_per_account, settings.login_lockout_s
+                ),
                 anyio.CapacityLimiter(settings.argon2_concurrency),
             ),
             chat=ChatServices(database, ring, embedder, settings, model),
@@ -144,11 +138,7 @@ def create_app(settings: Settings) -> Litestar:
             SecurityHeaders,
             DefineMiddleware(CookieCsrf, secret=csrf_secret(token_secret)),
             request_context,
-            RateLimitConfig(
-                rate_limit=("minute", settings.rate_limit_per_minute),
-                identifier_for_request=rate_limit_key,
-                exclude=UNLIMITED,
-            ).middleware,
+            SharedRateLimit(settings.rate_limit_per_minute, tuple(UNLIMITED)),
         ],
         exception_handlers={**errors.HANDLERS, NotSignedIn: to_sign_in},
         request_max_body_size=settings.max_body_bytes,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.auth import tokens
 from assistant.auth.caller import Caller
-from assistant.auth.throttle import LoginThrottle, account_key
+from assistant.auth.throttle import LoginThrottle
 from assistant.db import tables as t
 from assistant.db.session import Database, DbContext, Role, set_context
 from assistant.errors import Conflict, RateLimited, Unauthorized
@@ -36,8 +36,8 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class LoginGuard:
-    """What every login passes through, shared by the whole process: the per-account
-    failure count, and a cap on concurrent argon2 checks, each of which takes 64 MiB, so a
+    """What every login passes through: the per-account failure count (shared by every
+    worker), and this process's cap on concurrent argon2 checks, each of which takes 64 MiB, so a
     burst of logins cannot take the server's memory."""
 
     throttle: LoginThrottle
@@ -60,13 +60,9 @@ async def login(
     password: str,
     tenant: str | None,
 ) -> IssuedToken:
-    key = account_key(secret, email)
-    wait_s = guard.throttle.check(key)
+    wait_s = await guard.throttle.attempt(email)
     if wait_s is not None:
         raise RateLimited(LOCKED_OUT, wait_s)
-    # Counted before the password is checked, so concurrent guesses cannot overshoot the
-    # limit; proving the password clears it again.
-    guard.throttle.fail(key)
     async with db.transaction(None) as session:
         candidates = await repository.logins(session, email.strip().lower())
     if tenant:
@@ -76,7 +72,7 @@ async def login(
         await guard.password_matches(DUMMY_HASH, password)  # same cost
     if not matching:
         raise Unauthorized(BAD_LOGIN)
-    guard.throttle.clear(key)
+    await guard.throttle.clear(email)
     active = [c for c in matching if c.user_active and c.tenant_active]
     if not active:
         raise Unauthorized("this account or its shop is disabled")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from psycopg.conninfo import conninfo_to_dict
 
@@ -98,19 +100,39 @@ def migrate_command(settings: Settings) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes [default: one per CPU core].",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Serve the HTTP API with uvicorn (one JSON access-log line per request)."""
+def serve(settings: Settings, host: str, port: int, workers: int | None) -> None:
+    """Serve the HTTP API with uvicorn (one JSON access-log line per request).
+
+    Each worker is a process of its own with its own embedder and connection pool; rate
+    limits and login throttles are counted in PostgreSQL, so all of them enforce one limit.
+    """
     import uvicorn
 
-    from assistant import logging
     from assistant.api.app import create_app
 
     conninfo.app_url(settings)  # fail here, in one line, if the database is not configured
-    logging.configure(settings.log_level or "INFO", settings.log_file)
-    app = create_app(settings)  # a weak token secret stops start-up here, in one line
-    click.echo(f"serving on http://{host}:{port} (OpenAPI at /schema)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    create_app(settings)  # a weak token secret stops start-up here, in one line
+    count = workers or os.cpu_count() or 1
+    click.echo(
+        f"serving on http://{host}:{port} with {count} worker{'s' if count > 1 else ''}"
+        " (OpenAPI at /schema)"
+    )
+    uvicorn.run(
+        "assistant.api.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _app_password(settings: Settings) -> str | None:

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,8 +52,11 @@ class ClientAddressFromHeader:
 @pytest.fixture
 def hardened_settings(api_settings: Settings) -> Settings:
     # The per-address limit stays far away, so only the per-account one can answer 429.
+    # Counts live in the database every test shares; a secret of its own gives this test
+    # buckets of its own, so its lockouts do not reach the other tests' logins.
     return dataclasses.replace(
         api_settings,
+        token_secret=f"hardened-{uuid.uuid4().hex}-{uuid.uuid4().hex}",
         rate_limit_per_minute=100_000,
         login_failures_per_account=LIMIT,
         login_lockout_s=LOCKOUT_S,

@@ -1,75 +1,91 @@
-"""The per-account login throttle on its own, with a clock the test moves."""
+"""The per-account login throttle and the shared counters under it, on the real database
+as the application role."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import uuid
 
-from assistant.auth.throttle import MemoryLoginThrottle, account_key
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from assistant.auth.throttle import LoginThrottle
+from assistant.db.session import Database
+from assistant.limits.counters import SharedCounters
+
+pytestmark = pytest.mark.anyio
 
 SECRET = "a-token-secret-of-at-least-32-characters"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+def _counters(app_db: Database, secret: str = SECRET) -> SharedCounters:
+    return SharedCounters(app_db.engine, secret)
 
 
-def test_the_limit_holds_in_any_window_and_says_how_long_to_wait() -> None:
-    clock = Clock()
-    throttle = MemoryLoginThrottle(3, 60, clock=clock)
-    for _ in range(3):
-        assert throttle.check("k") is None
-        throttle.fail("k")
-        clock.now += 10
-    # Failures at 1000, 1010, 1020; now 1030: the first ages out at 1060.
-    assert throttle.check("k") == 30
-    clock.now = 1059.5
-    assert throttle.check("k") == 1
-    clock.now = 1060.0
-    assert throttle.check("k") is None
-    throttle.fail("k")
-    assert throttle.check("k") == 10  # the failure at 1010 ages out at 1070
+def _email() -> str:
+    return f"tech-{uuid.uuid4().hex[:8]}@desert-auto.example"
 
 
-def test_keys_are_counted_apart_and_clear_forgets_one() -> None:
-    throttle = MemoryLoginThrottle(2, 60, clock=Clock())
-    for key in ("a", "a", "b", "b"):
-        throttle.fail(key)
-    throttle.clear("a")
-    assert throttle.check("a") is None
-    assert throttle.check("b") == 60
+async def test_the_limit_holds_and_says_how_long_to_wait(app_db: Database) -> None:
+    throttle = LoginThrottle(_counters(app_db), limit=3, window_s=60)
+    email = _email()
+    assert [await throttle.attempt(email) for _ in range(3)] == [None, None, None]
+    wait = await throttle.attempt(email)
+    assert wait is not None
+    assert 55 <= wait <= 60
+    # Retrying does not move the window's end.
+    again = await throttle.attempt(email)
+    assert again is not None
+    assert again <= wait
 
 
-def test_memory_stays_bounded() -> None:
-    clock = Clock()
-    throttle = MemoryLoginThrottle(2, 60, max_keys=100, clock=clock)
-    throttle.fail("target")
-    throttle.fail("target")
-    for i in range(99):
-        throttle.fail(f"spray-{i}")
-    assert throttle.check("target") == 60
-    assert len(throttle) == 100
-    throttle.fail("one-more")
-    assert len(throttle) == 100
-    assert throttle.check("target") is None  # the least recently failed key went first
-    clock.now += 61
-    throttle.fail("late")
-    assert len(throttle) == 1  # expired keys are dropped as new failures arrive
+async def test_spellings_of_one_email_share_a_count_and_clear_forgets_it(
+    app_db: Database,
+) -> None:
+    throttle = LoginThrottle(_counters(app_db), limit=2, window_s=60)
+    email = _email()
+    other = _email()
+    assert await throttle.attempt(email) is None
+    assert await throttle.attempt("  " + email.upper()) is None
+    assert await throttle.attempt(email) is not None
+    assert await throttle.attempt(other) is None  # counted apart
+    await throttle.clear(email.title())
+    assert await throttle.attempt(email) is None
 
 
-def test_account_keys_normalise_the_email_and_hide_it() -> None:
-    key = account_key(SECRET, "Tech@Desert-Auto.example ")
-    assert key == account_key(SECRET, "tech@desert-auto.example")
-    assert key != account_key(SECRET, "tech2@desert-auto.example")
-    assert key != account_key(SECRET + "x", "tech@desert-auto.example")
-    assert "desert" not in key
-    assert len(key) == 64
+async def test_a_window_ends_and_counting_starts_again(app_db: Database) -> None:
+    throttle = LoginThrottle(_counters(app_db), limit=1, window_s=1)
+    email = _email()
+    assert await throttle.attempt(email) is None
+    assert await throttle.attempt(email) == 1
+    await asyncio.sleep(1.1)
+    assert await throttle.attempt(email) is None
+
+
+async def test_concurrent_attempts_never_overshoot_the_limit(app_db: Database) -> None:
+    throttle = LoginThrottle(_counters(app_db), limit=5, window_s=60)
+    email = _email()
+    results = await asyncio.gather(*(throttle.attempt(email) for _ in range(20)))
+    assert sum(r is None for r in results) == 5
+
+
+async def test_buckets_are_keyed_hashes_the_app_role_cannot_read(app_db: Database) -> None:
+    counters = _counters(app_db)
+    email = "tech@desert-auto.example"
+    bucket = counters.bucket("login", email)
+    assert bucket == counters.bucket("login", email)
+    assert bucket != _counters(app_db, SECRET + "x").bucket("login", email)
+    assert bucket != counters.bucket("rate60", email)
+    assert "desert" not in bucket
+    async with app_db.engine.connect() as conn:
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            await conn.execute(text("SELECT bucket FROM app.rate_counters"))
 
 
 @pytest.mark.parametrize(("limit", "window"), [(0, 60), (3, 0)])
-def test_a_limit_that_would_lock_everyone_out_is_refused(limit: int, window: float) -> None:
+async def test_a_limit_that_would_lock_everyone_out_is_refused(
+    app_db: Database, limit: int, window: int
+) -> None:
     with pytest.raises(ValueError, match="positive"):
-        MemoryLoginThrottle(limit, window)
+        LoginThrottle(_counters(app_db), limit, window)

@@ -1,0 +1,1 @@
+"""Counters every worker and replica shares: request rate limits and login throttles."""
