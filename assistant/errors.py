@@ -64,6 +64,17 @@ class RateLimited(AppError):
         self.retry_after = retry_after
 
 
+class Unavailable(AppError):
+    """The database cannot be reached, or every connection is busy: nothing was changed,
+    and the same request may be sent again after `Retry-After`."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
 class UpstreamFailed(AppError):
     status = 502
     code = "model_failed"

@@ -16,6 +16,8 @@ from assistant.db.session import Database
 class Readiness:
     database: str
     pending_migrations: list[str] = field(default_factory=list)
+    connections_in_use: int = 0
+    connections_max: int = 0
 
     @property
     def ready(self) -> bool:
@@ -23,17 +25,26 @@ class Readiness:
 
 
 async def check(database: Database, migrations_dir: Path) -> Readiness:
+    """Never waits for a connection: with every one in use the answer is "pool exhausted"
+    at once, which is what a load balancer needs to hear."""
     files = migrate.discover(migrations_dir)
+    in_use, most = database.connections_in_use(), database.capacity
+
+    def state(db: str, pending: list[str] | None = None) -> Readiness:
+        return Readiness(db, pending or [], in_use, most)
+
+    if in_use >= most:
+        return state("pool exhausted")
     try:
         async with database.transaction(None) as session:
             rows = (
                 await session.execute(text("SELECT filename, sha256 FROM public.schema_migrations"))
             ).all()
     except (DBAPIError, OSError):
-        return Readiness(database="unreachable")
+        return state("unreachable")
     ledger = {str(name): str(digest) for name, digest in rows}
     try:
         todo = migrate.pending(files, ledger)
     except migrate.MigrationError as exc:
-        return Readiness(database=f"schema differs: {exc}")
-    return Readiness(database="ok", pending_migrations=[f.name for f in todo])
+        return state(f"schema differs: {exc}")
+    return state("ok", [f.name for f in todo])

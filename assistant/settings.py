@@ -48,6 +48,8 @@ class Settings:
     rate_limit_per_minute: int = 60
     max_body_bytes: int = 64 * 1024
     pii_lookups_per_hour: int = 30
+    db_pool_size: int = 10
+    db_pool_timeout_s: float = 5.0
 
     @property
     def model_path(self) -> Path:
@@ -98,6 +100,8 @@ class Settings:
             rate_limit_per_minute=_number(env, "RO_ASSISTANT_RATE_LIMIT_PER_MINUTE", 60, int),
             max_body_bytes=_number(env, "RO_ASSISTANT_MAX_BODY_BYTES", 64 * 1024, int),
             pii_lookups_per_hour=_number(env, "RO_ASSISTANT_PII_LOOKUPS_PER_HOUR", 30, int),
+            db_pool_size=_at_least_one(env, "RO_ASSISTANT_DB_POOL_SIZE", 10),
+            db_pool_timeout_s=_number(env, "RO_ASSISTANT_DB_POOL_TIMEOUT_SECONDS", 5.0, float),
         )
 
     @property

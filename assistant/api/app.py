@@ -7,19 +7,22 @@ import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import anyio
+import msgspec
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from assistant import readiness
-from assistant.api import deps, errors
+from assistant.api import deps, errors, openapi
+from assistant.api.allow import AllowEveryMethod
 from assistant.api.middleware import request_context
 from assistant.api.rate_limit import SharedRateLimit
 from assistant.api.routes import (
@@ -57,21 +60,58 @@ def csrf_secret(token_secret: str) -> str:
     return hmac.new(token_secret.encode(), b"ro-assistant csrf", hashlib.sha256).hexdigest()
 
 
+class Liveness(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class ModelReport(msgspec.Struct):
+    status: Literal["ok", "failing", "not configured"]
+    last_error: str | None = None
+    last_error_s_ago: int | None = None
+
+
+class Readiness(msgspec.Struct):
+    status: Literal["ready", "not ready"]
+    database: str
+    pending_migrations: list[str]
+    connections_in_use: int
+    connections_max: int
+    model: ModelReport
+
+
 @get("/healthz", sync_to_thread=False, tags=["health"])
-def healthz() -> dict[str, str]:
+def healthz() -> Liveness:
     """Liveness: the process answers. Says nothing about its dependencies."""
-    return {"status": "ok"}
+    return Liveness("ok")
 
 
-@get("/readyz", tags=["health"])
-async def readyz(state: State) -> Response[dict[str, object]]:
-    """Readiness: the database answers as the application role and no migration is pending."""
+@get(
+    "/readyz",
+    tags=["health"],
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            Readiness,
+            description="Not ready: the database does not answer, every connection is in use,"
+            " or a migration is pending.",
+            generate_examples=False,
+        )
+    },
+)
+async def readyz(state: State) -> Response[Readiness]:
+    """Readiness: the database answers as the application role, a connection is free and no
+    migration is pending. The model's last outcome is reported, not required."""
     result = await readiness.check(state.database, state.settings.migrations_dir)
-    body: dict[str, object] = {
-        "status": "ready" if result.ready else "not ready",
-        "database": result.database,
-        "pending_migrations": result.pending_migrations,
-    }
+    model = state.chat.model
+    body = Readiness(
+        status="ready" if result.ready else "not ready",
+        database=result.database,
+        pending_migrations=result.pending_migrations,
+        connections_in_use=result.connections_in_use,
+        connections_max=result.connections_max,
+        model=msgspec.convert(model.health.report(), ModelReport)
+        if model
+        else ModelReport("not configured"),
+    )
     return Response(body, status_code=HTTP_200_OK if result.ready else HTTP_503_SERVICE_UNAVAILABLE)
 
 
@@ -81,7 +121,12 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        database = Database(app_url(settings))
+        database = Database(
+            app_url(settings),
+            pool_size=(settings.db_pool_size + 1) // 2,
+            max_overflow=settings.db_pool_size // 2,
+            pool_timeout_s=settings.db_pool_timeout_s,
+        )
         counters = SharedCounters(database.engine, token_secret)
         ring = keyring.load(settings.keyring_json, settings.keyring_path)
         embedder = embedder_for(settings)
@@ -135,6 +180,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         lifespan=[lifespan],
         middleware=[
+            AllowEveryMethod(),
             SecurityHeaders,
             DefineMiddleware(CookieCsrf, secret=csrf_secret(token_secret)),
             request_context,
@@ -146,11 +192,8 @@ def create_app(settings: Settings) -> Litestar:
             title="RO Assistant",
             version="1.0.0",
             path="/schema",
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-            security=[{"BearerToken": []}],
+            # Each operation says whether it needs a token: /healthz, /readyz and logging in do not.
+            components=openapi.COMPONENTS,
         ),
+        plugins=[openapi.StrictStructs()],
     )

@@ -12,13 +12,16 @@ import html
 import uuid
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
+import msgspec
 import sqlalchemy.exc
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from assistant.errors import AppError
+from assistant.errors import AppError, Unavailable
 from assistant.estimates.drafts import EstimateError, VehicleNotFound
 from assistant.logging import get_logger
 from assistant.pii.reveal import InvalidRevealRequest
@@ -60,6 +63,55 @@ _HTTP_CODES = {
     422: "unprocessable",
     429: "rate_limited",
 }
+
+
+class FieldProblem(msgspec.Struct):
+    field: str | None
+    message: str | None
+
+
+class ErrorBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The body of every JSON error: what `error_response` writes, for the OpenAPI document."""
+
+    error: str
+    detail: str
+    request_id: str
+    fields: list[FieldProblem] | msgspec.UnsetType = msgspec.UNSET
+    message_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
+
+
+_MEANING = {
+    400: "Malformed: JSON that does not parse, a parameter of the wrong type or out of range,"
+    " or a value the database cannot hold (a NUL character, a number beyond bigint).",
+    401: "No valid token: log in (again). Also a disabled account or shop.",
+    403: "The caller's role may not do this.",
+    404: "No such object in the caller's shop (another shop's or user's looks the same).",
+    409: "Conflicts with the current state of the object.",
+    413: "The request body is larger than the service takes.",
+    422: "Well-formed but refused; `fields` lists the fields at fault when there are any.",
+    429: "Too many requests, logins or customer-detail lookups; `Retry-After` says when to"
+    " try again where there is a fixed wait.",
+    500: "Something failed on the service's side; the request id finds it in the logs.",
+    502: "The chat model failed or answered incompletely; `message_id` is the stored,"
+    " failed answer.",
+    503: "The database is not answering or every connection is busy; nothing was changed:"
+    " send it again after `Retry-After` seconds.",
+    504: "The chat model did not answer in time; `message_id` is the stored, failed answer.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error statuses an operation can answer, each with the one error body, and the
+    two any of them can: 500, and 503 (every request reaches the database, if only to count
+    it against the rate limit)."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody,
+            description=_MEANING[status],
+            generate_examples=False,
+        )
+        for status in sorted({*statuses, 500, 503})
+    }
 
 
 def _request_id(request: Request[Any, Any, Any]) -> str:
@@ -157,7 +209,29 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+DATABASE_DOWN = "the database is not answering; nothing was changed: try again shortly"
+POOL_FULL = "every database connection is busy; nothing was changed: try again shortly"
+
+
+def database_unavailable(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    """A lost or refused connection, or a pool with no free connection for
+    `RO_ASSISTANT_DB_POOL_TIMEOUT_SECONDS`: the request's transaction rolled back, so the
+    client may send it again."""
+    busy = isinstance(exc, sqlalchemy.exc.TimeoutError)
+    log.warning(
+        "database unavailable",
+        path=request.url.path,
+        reason="pool exhausted" if busy else type(getattr(exc, "orig", exc)).__name__,
+    )
+    return app_error(request, Unavailable(POOL_FULL if busy else DATABASE_DOWN, 2 if busy else 5))
+
+
 HANDLERS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
+    sqlalchemy.exc.OperationalError: database_unavailable,
+    sqlalchemy.exc.InterfaceError: database_unavailable,
+    sqlalchemy.exc.TimeoutError: database_unavailable,
     AppError: app_error,
     ValidationException: validation_error,
     HTTPException: http_error,

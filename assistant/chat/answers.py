@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 import anyio
+import sqlalchemy.exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit.service import RequestMeta
@@ -39,6 +40,7 @@ from assistant.chat import repository as repo
 from assistant.chat.llm import ChatModel, Generation
 from assistant.db.session import Database
 from assistant.errors import AppError, Conflict, NotFound, Unprocessable
+from assistant.logging import get_logger
 from assistant.pii.keyring import KeyRing
 from assistant.repair_orders import repository as ros
 from assistant.settings import Settings
@@ -47,6 +49,8 @@ from retrieval.embedders import Embedder
 from retrieval.packing import PackedContext, pack
 from retrieval.search import Hit
 from retrieval.tokens import count_tokens
+
+log = get_logger("assistant.chat")
 
 MAX_QUESTION_CHARS = query.MAX_QUESTION_CHARS
 HISTORY_MESSAGES = 12
@@ -250,11 +254,28 @@ async def generate(svc: ChatServices, turn: Turn, generation: Generation) -> Asy
 GONE = "the conversation was deleted while the answer was being written"
 
 
+SETTLE_FOR_S = 20.0
+
+
 async def _update(svc: ChatServices, turn: Turn, values: dict[str, Any]) -> repo.Message:
-    async with svc.db.transaction(turn.caller.ctx) as session:
-        message = await repo.update_message(
-            session, turn.caller.ctx.tenant_id, turn.answer_id, values
-        )
+    """Settles the answer row. The question and its pending answer are already committed,
+    so a database that drops out now would leave a half-written turn: the write is retried
+    (a connection at a time, with backoff) for up to SETTLE_FOR_S seconds first."""
+    deadline = time.monotonic() + SETTLE_FOR_S
+    pause = 0.1
+    while True:
+        try:
+            async with svc.db.transaction(turn.caller.ctx) as session:
+                message = await repo.update_message(
+                    session, turn.caller.ctx.tenant_id, turn.answer_id, values
+                )
+            break
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError):
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("answer not settled yet: the database is not answering; retrying")
+            await anyio.sleep(pause)
+            pause = min(pause * 2, 2.0)
     if message is None:
         raise NotFound(GONE)
     return message

@@ -3,10 +3,9 @@ user's, and each such read is audited."""
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -28,17 +27,24 @@ STATUSES = ("active", "archived")
 READ_OTHERS = "conversation.read_other"
 
 
+_CURSOR = r"([0-9]{1,17})\.([0-9a-f]{32})"
+CURSOR = rf"^(?:{_CURSOR})?$"
+"""Activity time (microseconds since 1970) and id, or nothing for the first page: every
+string this matches is a cursor, so the API can say exactly which strings it takes."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def encode_cursor(conversation: repo.Conversation) -> str:
-    raw = f"{conversation.sort_key.isoformat()}|{conversation.conversation_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    micros = (conversation.sort_key - _EPOCH) // _MICROSECOND
+    return f"{micros}.{conversation.conversation_id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        when, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(when), UUID(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Unprocessable("the cursor is not one this API gave out") from None
+    found = re.fullmatch(_CURSOR, cursor)
+    if found is None:
+        raise Unprocessable("the cursor is not one this API gave out")
+    return _EPOCH + int(found[1]) * _MICROSECOND, UUID(hex=found[2])
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,37 @@ class Generation:
     started: float = field(default_factory=time.perf_counter)
 
 
+@dataclass(slots=True)
+class ModelHealth:
+    """What this process last saw of the model server, for /readyz: a model that fails
+    does not make the service unready (questions are still stored, answers marked failed),
+    but an operator should see it."""
+
+    last_error: str | None = None
+    last_error_at: float | None = None
+    last_answer_at: float | None = None
+
+    def failed(self, reason: str) -> None:
+        self.last_error, self.last_error_at = reason, time.monotonic()
+
+    def answered(self) -> None:
+        self.last_answer_at = time.monotonic()
+
+    def report(self) -> dict[str, object]:
+        now = time.monotonic()
+        failing = self.last_error_at is not None and (
+            self.last_answer_at is None or self.last_answer_at < self.last_error_at
+        )
+        return {
+            "status": "failing" if failing else "ok",
+            "last_error": self.last_error,
+            "last_error_s_ago": round(now - self.last_error_at) if self.last_error_at else None,
+        }
+
+
 class ChatModel:
     def __init__(self, settings: Settings) -> None:
+        self.health = ModelHealth()
         assert settings.llm_model, "LLM mode needs RO_ASSISTANT_LLM_MODEL"
         self.model = settings.llm_model
         self.max_tokens = settings.llm_max_tokens
@@ -72,15 +101,19 @@ class ChatModel:
             finally:
                 await stream.close()  # a client that left stops the model too
         except openai.APITimeoutError:
+            self.health.failed("timeout")
             raise UpstreamTimeout(
                 f"the model did not answer within {self.timeout_s:g} s; try again"
             ) from None
         except openai.APIStatusError as exc:
+            self.health.failed(f"answered {exc.status_code}")
             raise UpstreamFailed(
                 f"the model server answered {exc.status_code}; try again"
             ) from None
         except openai.APIError:
+            self.health.failed("unreachable")
             raise UpstreamFailed("the model server could not be reached; try again") from None
+        self.health.answered()
 
     async def close(self) -> None:
         await self.client.close()

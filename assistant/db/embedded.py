@@ -298,7 +298,10 @@ def _prepare_for_system_user(pgdata: Path, user: pwd.struct_passwd) -> None:
 
 
 def _port_is_free(port: int) -> bool:
+    """As PostgreSQL binds it (SO_REUSEADDR): a port whose connections are in TIME_WAIT
+    after a stop is still ours, so a restart keeps the address running services use."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from assistant.db.conninfo import sqlalchemy_url
 
@@ -40,10 +41,15 @@ class DbContext:
     user_id: UUID | None = None
 
 
+# Every statement is planned for its shop (plan_cache_mode): psycopg prepares a statement on
+# its fifth run, and PostgreSQL may then choose a generic plan, which cannot prune
+# app.ro_chunks to the shop's partition at plan time and locks every partition: with
+# 10,000 shops that ran the lock table out of shared memory (bench/tenants.py).
 _SET_CONTEXT = text(
     "SELECT set_config('app.tenant_id', :tenant_id, true),"
     " set_config('app.user_id', :user_id, true),"
-    " set_config('app.role', :role, true)"
+    " set_config('app.role', :role, true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
 )
 
 
@@ -62,16 +68,25 @@ async def set_context(session: AsyncSession, ctx: DbContext | None) -> None:
 class Database:
     """Owns the engine (one per process) and hands out context-bound transactions."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 5) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, max_overflow: int = 5, pool_timeout_s: float = 30.0
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
+            # A request waits this long for a free connection, then gets 503, never hangs.
+            pool_timeout=pool_timeout_s,
             pool_pre_ping=True,
             # Bound values can be customer PII: they never go into exception messages.
             hide_parameters=True,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.capacity = pool_size + max_overflow
+
+    def connections_in_use(self) -> int:
+        pool = self.engine.pool
+        return int(pool.checkedout()) if isinstance(pool, QueuePool) else 0
 
     @asynccontextmanager
     async def transaction(self, ctx: DbContext | None) -> AsyncIterator[AsyncSession]:

@@ -291,3 +291,13 @@ audit_chain_heads = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", LargeBinary, nullable=False),
 )
+
+# Shared rate-limit and login-throttle counters (migration 0019); the service reaches them
+# only through app.rate_hit and app.rate_clear (assistant/limits).
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("bucket", Text, primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("resets_at", DateTime(timezone=True), nullable=False),
+)

@@ -33,7 +33,14 @@ async def test_ready_when_migrations_are_current(
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": "ok", "pending_migrations": []}
+    assert ready.json() == {
+        "status": "ready",
+        "database": "ok",
+        "pending_migrations": [],
+        "connections_in_use": 0,
+        "connections_max": 10,
+        "model": {"status": "not configured", "last_error": None, "last_error_s_ago": None},
+    }
 
 
 async def test_not_ready_while_a_migration_is_pending(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -10,10 +11,21 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
+from assistant.api.errors import error_responses
+from assistant.api.openapi import BEARER, NO_NUL, OptionalBody
+from assistant.api.strict_body import strict_json_body
 from assistant.audit import anchor as anchors
 from assistant.audit import service as audit
 from assistant.audit.service import AuditFilter, Outcome
@@ -21,7 +33,24 @@ from assistant.auth.caller import Caller
 from assistant.errors import Unprocessable
 
 EXPORT_LIMIT = 100_000
-MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+MAX_SEQ = 2**53  # the largest integer every JSON client reads exactly
+# Litestar adds `; charset=utf-8` to text/* itself.
+MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+Action = Annotated[str | None, Parameter(max_length=100, pattern=NO_NUL)]
+# msgspec also reads a number as Unix time in seconds (year 1 to 9999).
+When = Annotated[
+    datetime | None,
+    Parameter(
+        schema_extra={
+            "one_of": None,
+            "any_of": [
+                Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+                Schema(type=OpenAPIType.NUMBER, minimum=-62_135_596_800, maximum=253_402_300_799),
+                Schema(type=OpenAPIType.NULL),
+            ],
+        }
+    ),
+]
 HEX_256 = msgspec.Meta(pattern=anchors.HEX_256.pattern)
 
 
@@ -68,23 +97,39 @@ def _filter(
     )
 
 
+@dataclass
+class ExportOperation(Operation):
+    """The export is CSV or JSON Lines, as `format` asks."""
+
+    def __post_init__(self) -> None:
+        assert self.responses is not None
+        ok = self.responses["200"]
+        assert isinstance(ok, OpenAPIResponse)
+        ok.content = {
+            media: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            for media in MEDIA.values()
+        }
+
+
 class AuditController(Controller):
     path = "/api/v1/audit-log"
     tags = ["admin"]
     dependencies = {"admin": Provide(provide_admin)}
+    security = BEARER
+    before_request = staticmethod(strict_json_body)
 
-    @get("/")
+    @get("/", responses=error_responses(400, 401, 403, 429))
     async def search(
         self,
         db_session: NamedDependency[AsyncSession],
         admin: NamedDependency[Caller],
         actor: FromQuery[UUID | None] = None,
-        action: Annotated[str | None, Parameter(max_length=100)] = None,
+        action: Action = None,
         ro_id: FromQuery[UUID | None] = None,
         outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        after_seq: Annotated[int, Parameter(ge=0)] = 0,
+        since: When = None,
+        until: When = None,
+        after_seq: Annotated[int, Parameter(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         """Oldest first; pass `next_after_seq` back as `after_seq` for the next page."""
@@ -94,18 +139,22 @@ class AuditController(Controller):
         more = len(items) > limit
         return {"items": page, "next_after_seq": page[-1]["seq"] if more and page else None}
 
-    @get("/export")
+    @get(
+        "/export",
+        operation_class=ExportOperation,
+        responses=error_responses(400, 401, 403, 429),
+    )
     async def export(
         self,
         db_session: NamedDependency[AsyncSession],
         admin: NamedDependency[Caller],
         format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
         actor: FromQuery[UUID | None] = None,
-        action: Annotated[str | None, Parameter(max_length=100)] = None,
+        action: Action = None,
         ro_id: FromQuery[UUID | None] = None,
         outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: When = None,
+        until: When = None,
     ) -> Response[str]:
         flt = _filter(actor, action, ro_id, outcome, since, until)
         items = await audit.rows(db_session, flt, limit=EXPORT_LIMIT)
@@ -116,7 +165,12 @@ class AuditController(Controller):
             headers={"Content-Disposition": f'attachment; filename="audit-log.{format}"'},
         )
 
-    @post("/verify", status_code=200)
+    @post(
+        "/verify",
+        status_code=200,
+        operation_class=OptionalBody,
+        responses=error_responses(400, 401, 403, 413, 422, 429),
+    )
     async def verify(
         self,
         db_session: NamedDependency[AsyncSession],

@@ -13,6 +13,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.api.errors import error_responses
+from assistant.api.openapi import BEARER, OptionalBody
+from assistant.api.strict_body import strict_json_body
 from assistant.audit.service import RequestMeta
 from assistant.auth.caller import Caller
 from assistant.auth.service import user_id_of
@@ -65,8 +68,10 @@ def out(c: repo.Conversation) -> ConversationOut:
 class ConversationController(Controller):
     path = "/api/v1/conversations"
     tags = ["conversations"]
+    security = BEARER
+    before_request = staticmethod(strict_json_body)
 
-    @post("/")
+    @post("/", operation_class=OptionalBody, responses=error_responses(400, 401, 413, 422, 429))
     async def create(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -78,13 +83,16 @@ class ConversationController(Controller):
         title = data.title if data else None
         return out(await service.create(db_session, caller, title, title_scrub(state, meta)))
 
-    @get("/")
+    @get("/", responses=error_responses(400, 401, 422, 429))
     async def list_own(
         self,
         db_session: NamedDependency[AsyncSession],
         caller: NamedDependency[Caller],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+        # A cursor that does not match is refused by the domain (422), not here (400).
+        cursor: Annotated[
+            str | None, Parameter(max_length=200, schema_extra={"pattern": service.CURSOR})
+        ] = None,
         status: FromQuery[Literal["active", "archived"] | None] = None,
     ) -> ConversationPage:
         before = service.decode_cursor(cursor) if cursor else None
@@ -97,7 +105,7 @@ class ConversationController(Controller):
             [out(c) for c in page], service.encode_cursor(page[-1]) if more and page else None
         )
 
-    @get("/{conversation_id:uuid}")
+    @get("/{conversation_id:uuid}", responses=error_responses(400, 401, 404, 429))
     async def read(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -107,7 +115,7 @@ class ConversationController(Controller):
     ) -> ConversationOut:
         return out(await service.readable(db_session, caller, conversation_id, meta))
 
-    @patch("/{conversation_id:uuid}")
+    @patch("/{conversation_id:uuid}", responses=error_responses(400, 401, 404, 413, 422, 429))
     async def change(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -125,7 +133,7 @@ class ConversationController(Controller):
         scrub = title_scrub(state, meta)
         return out(await service.change(db_session, caller, conversation_id, values, scrub))
 
-    @delete("/{conversation_id:uuid}")
+    @delete("/{conversation_id:uuid}", responses=error_responses(400, 401, 404, 429))
     async def remove(
         self,
         db_session: NamedDependency[AsyncSession],

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.api.errors import error_responses
+from assistant.api.openapi import (
+    BEARER,
+    HAS_TEXT,
+    NOT_BLANK,
+    RO_NUMBER,
+    VIN_CHARACTER,
+    documented,
+)
+from assistant.api.strict_body import strict_json_body
 from assistant.audit.service import RequestMeta
 from assistant.auth.caller import Caller
 from assistant.chat import typed_pii
@@ -18,21 +29,52 @@ from assistant.errors import Unprocessable
 from assistant.estimates.drafts import EstimateRequest
 from assistant.estimates.service import draft_estimate
 
+# The domain refuses a blank name or work with a message of its own.
+Name = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=60, extra_json_schema=documented(NOT_BLANK))
+]
+
 
 class Vehicle(msgspec.Struct, forbid_unknown_fields=True):
-    make: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-    model: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    make: Name
+    model: Name
     year: Annotated[int, msgspec.Meta(ge=1900, le=2100)] | None = None
 
 
+def _given(name: str, kind: OpenAPIType) -> Schema:
+    return Schema(required=[name], properties={name: Schema(type=kind)})
+
+
 class DraftIn(msgspec.Struct, forbid_unknown_fields=True):
-    work: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    work: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=2000, extra_json_schema=documented(HAS_TEXT))
+    ]
     vehicle: Vehicle | None = None
-    ro_number: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
-    vin: Annotated[str, msgspec.Meta(min_length=11, max_length=24)] | None = None
+    ro_number: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=RO_NUMBER)] | None
+    ) = None
+    vin: (
+        Annotated[str, msgspec.Meta(min_length=11, max_length=24, pattern=VIN_CHARACTER)] | None
+    ) = None
+
+    # The vehicle is named exactly one way (checked in `draft`).
+    __openapi_extra__: ClassVar[dict[str, Any]] = {
+        "one_of": [
+            _given("vehicle", OpenAPIType.OBJECT),
+            _given("ro_number", OpenAPIType.STRING),
+            _given("vin", OpenAPIType.STRING),
+        ]
+    }
 
 
-@post("/api/v1/estimates/draft", status_code=200, tags=["estimates"])
+@post(
+    "/api/v1/estimates/draft",
+    status_code=200,
+    tags=["estimates"],
+    before_request=strict_json_body,
+    security=BEARER,
+    responses=error_responses(400, 401, 404, 413, 422, 429),
+)
 async def draft(
     db_session: NamedDependency[AsyncSession],
     caller: NamedDependency[Caller],

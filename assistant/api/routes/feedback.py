@@ -12,7 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.api.errors import error_responses
+from assistant.api.openapi import BEARER
 from assistant.api.routes.conversations import title_scrub
+from assistant.api.strict_body import strict_json_body
 from assistant.audit.service import RequestMeta
 from assistant.auth.caller import Caller
 from assistant.chat import feedback
@@ -29,7 +32,14 @@ class FeedbackOut(msgspec.Struct):
     reason: str | None
 
 
-@put("/api/v1/messages/{message_id:uuid}/feedback", status_code=200, tags=["messages"])
+@put(
+    "/api/v1/messages/{message_id:uuid}/feedback",
+    status_code=200,
+    tags=["messages"],
+    before_request=strict_json_body,
+    security=BEARER,
+    responses=error_responses(400, 401, 404, 413, 422, 429),
+)
 async def rate_answer(
     db_session: NamedDependency[AsyncSession],
     caller: NamedDependency[Caller],

@@ -15,12 +15,22 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_chat_caller
+from assistant.api.errors import error_responses
+from assistant.api.openapi import BEARER, HAS_TEXT, documented
+from assistant.api.strict_body import strict_json_body
 from assistant.audit.service import RequestMeta
 from assistant.auth.caller import Caller
 from assistant.chat import answers, placeholders
@@ -33,7 +43,32 @@ MAX_PAGE = 200
 
 
 class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=answers.MAX_QUESTION_CHARS)]
+    content: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=answers.MAX_QUESTION_CHARS,
+            extra_json_schema=documented(HAS_TEXT),  # else "the question is empty"
+        ),
+    ]
+
+
+STRING = Schema(type=OpenAPIType.STRING)
+
+
+@dataclasses.dataclass
+class AskOperation(Operation):
+    """Asked with `Accept: text/event-stream`, the answer streams with status 200."""
+
+    def __post_init__(self) -> None:
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The answer as Server-Sent Events: `retrieval`, `delta`...,"
+                " `citations` and `done`, or `error` if the model fails.",
+                content={"text/event-stream": OpenAPIMediaType(schema=STRING)},
+            ),
+        }
 
 
 def _event(kind: str, payload: Any) -> ServerSentEventMessage:
@@ -43,8 +78,10 @@ def _event(kind: str, payload: Any) -> ServerSentEventMessage:
 class MessageController(Controller):
     path = "/api/v1/conversations/{conversation_id:uuid}/messages"
     tags = ["messages"]
+    security = BEARER
+    before_request = staticmethod(strict_json_body)
 
-    @get("/")
+    @get("/", responses=error_responses(400, 401, 404, 429))
     async def list_messages(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -64,7 +101,12 @@ class MessageController(Controller):
         renderer = placeholders.Renderer(state.ring, caller, meta)
         return [await service.message_view(db_session, renderer, m) for m in rows]
 
-    @post("/", dependencies={"caller": Provide(provide_chat_caller)})
+    @post(
+        "/",
+        dependencies={"caller": Provide(provide_chat_caller)},
+        operation_class=AskOperation,
+        responses=error_responses(400, 401, 404, 409, 413, 422, 429, 502, 504),
+    )
     async def ask(
         self,
         request: Request[Any, Any, Any],

@@ -13,11 +13,14 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.api.deps import provide_admin
+from assistant.api.errors import error_responses
+from assistant.api.openapi import BEARER, EMAIL_ADDRESS, documented
+from assistant.api.strict_body import strict_json_body
 from assistant.auth.caller import Caller
 from assistant.db.session import Role
 from assistant.errors import Unprocessable
 from assistant.tenants import repository, shop_users
-from assistant.tenants.passwords import hash_password
+from assistant.tenants.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from assistant.tenants.repository import User
 from assistant.tenants.service import EMAIL
 
@@ -25,9 +28,13 @@ RoleName = Literal["TECH", "ADMIN", "PII_APPROVED"]
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    # "not an email address" below; a NUL is the database's to refuse (400).
+    email: Annotated[
+        str,
+        msgspec.Meta(min_length=3, max_length=320, extra_json_schema=documented(EMAIL_ADDRESS)),
+    ]
     role: RoleName
-    password: Annotated[str, msgspec.Meta(max_length=1024)]
+    password: Annotated[str, msgspec.Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -50,14 +57,16 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["admin"]
     dependencies = {"admin": Provide(provide_admin)}
+    security = BEARER
+    before_request = staticmethod(strict_json_body)
 
-    @get("/")
+    @get("/", responses=error_responses(401, 403, 429))
     async def list_users(
         self, db_session: NamedDependency[AsyncSession], admin: NamedDependency[Caller]
     ) -> list[UserOut]:
         return [out(u) for u in await repository.list_users(db_session, admin.ctx.tenant_id)]
 
-    @post("/")
+    @post("/", responses=error_responses(400, 401, 403, 409, 413, 422, 429))
     async def create_user(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -70,7 +79,7 @@ class UserController(Controller):
         pass_hash = await anyio.to_thread.run_sync(hash_password, data.password)
         return out(await shop_users.create(db_session, admin, email, Role(data.role), pass_hash))
 
-    @patch("/{user_id:uuid}")
+    @patch("/{user_id:uuid}", responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429))
     async def change_user(
         self,
         db_session: NamedDependency[AsyncSession],
