@@ -83,7 +83,7 @@ def outage(settings: Settings) -> Iterator[Outage]:
         database_url=owner,
         app_database_url=app,
         rate_limit_per_minute=100_000,
-        db_pool_size=4,
+        db_pool_size=10,
         db_pool_timeout_s=1.0,
     )
     try:
@@ -141,25 +141,30 @@ async def test_a_database_outage_is_503_and_the_service_recovers_by_itself(
                     assert body["error"] == "unavailable"
                     assert "try again" in body["detail"]
                     assert int(response.headers["retry-after"]) >= 1
-                else:
-                    assert response.status_code == 201, response.text
                 await anyio.sleep(0.02)
+
+        async def until(seen: int, since: int) -> None:
+            """Waits for the load to see status `seen` after answer number `since`: the
+            machine may be slow, so the outage lasts until it has been seen, not a fixed time."""
+            with anyio.fail_after(120):
+                for _ in iter(lambda: seen in statuses[since:], True):
+                    await anyio.sleep(0.05)
 
         async with anyio.create_task_group() as tasks:
             for _ in range(3):
                 tasks.start_soon(load)
-            await anyio.sleep(1.0)
+            await until(201, 0)
             await anyio.to_thread.run_sync(outage.server.stop)
-            await anyio.sleep(1.0)
+            stopped_at = len(statuses)
+            await until(503, stopped_at)
             down = await client.get("/readyz")
             assert down.status_code == 503
             assert down.json()["database"] == "unreachable"
             assert (await client.get("/healthz")).status_code == 200
             await anyio.to_thread.run_sync(outage.server.start)
-            await anyio.sleep(1.5)
+            await until(201, len(statuses))
             stop.set()
-        assert 503 in statuses
-        assert 500 not in statuses
+        assert set(statuses) <= {201, 503}, statuses
         # Recovered without a restart: the pool drops dead connections and opens new ones.
         after = await client.post(ask, json={"content": "brake noise"}, headers=headers)
         assert after.status_code == 201, after.text
@@ -277,7 +282,7 @@ async def test_two_hundred_clients_leaving_mid_stream_leave_every_answer_settled
                             left += 1
                             return  # the client goes away with the answer half sent
 
-            with anyio.fail_after(180):
+            with anyio.fail_after(600):
                 async with anyio.create_task_group() as tasks:
                     for conversation in conversations:
                         tasks.start_soon(leave_mid_stream, conversation)
@@ -313,7 +318,7 @@ async def test_two_hundred_clients_leaving_mid_stream_leave_every_answer_settled
 async def test_a_model_that_hangs_past_its_timeout_fails_the_answer_and_readyz_says_so(
     outage: Outage, slow_model: fake_llm.FakeChatModel, model_client: AsyncTestClient[Litestar]
 ) -> None:
-    slow_model.mode, slow_model.delay_s = "slow", 3.0  # the timeout is 1 s
+    slow_model.mode, slow_model.delay_s = "slow", 12.0  # the timeout is 1 s
     client = model_client
     headers = await _login(client)
     conversation = await _conversation(client, headers)
@@ -323,7 +328,7 @@ async def test_a_model_that_hangs_past_its_timeout_fails_the_answer_and_readyz_s
         json={"content": "brakes?"},
         headers=headers,
     )
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # the timeout, not the model, ended it
     assert hung.status_code == 504, hung.text
     assert hung.json()["error"] == "model_timeout"
     ready = (await client.get("/readyz")).json()
