@@ -25,6 +25,7 @@ run: setup
 	$(BIN)/ro-assistant db migrate
 	$(BIN)/ro-assistant keys generate --if-missing
 	$(BIN)/ro-assistant demo load
+	$(BIN)/ro-assistant db index-shops
 	$(BIN)/ro-assistant serve --host 127.0.0.1 --port 8000
 
 lint: setup

@@ -27,9 +27,12 @@ may run out and make other sessions' lock requests fail for a moment: `--server 
 the bench on a private embedded server in DIR (initialised on first use, same settings,
 stopped at the end) instead of the shared one.
 
-`--layout shared` measures the proposal of bench/RESULTS.md ("Many shops") on a prototype
-built in the bench database only (`share_partitions`): hash partitions shared by all
-shops, an HNSW graph only for the large shops (a partial index each). `--keep` keeps the
+Since migration 0021 the schema itself shares 64 hash partitions among all shops, with an
+HNSW graph only for the large shops (a partial index each, built by `db index-shops`), and
+`--layout shared` (the default) measures it as migrated. Before 0021, `--layout shared`
+built that layout as a prototype in the bench database (`share_partitions`, with
+`--hash-partitions`), and `--layout per-shop` measured the migrations' partition per
+shop; that layout now needs a checkout from before 0021. `--keep` keeps the
 database (and the private server running); `--reuse` measures it again as it is.
 """
 
@@ -533,6 +536,12 @@ def relation_of_partitioned(bench: Any) -> str:
 # --- the proposal, prototyped in the bench database ------------------------------------
 
 
+# A shop's graph as migration 0021's job (`assistant.db.shop_graphs`) builds it.
+SCHEMA_GRAPH = (
+    "USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 128)"
+)
+
+
 def share_partitions(bench: Any, count: int) -> str:
     """The proposed layout, built in the bench database only (migrations untouched):
     app.ro_chunks re-created PARTITION BY HASH (tenant_id) into `count` partitions with the
@@ -784,8 +793,8 @@ def main() -> None:
     parser.add_argument(
         "--layout",
         choices=["per-shop", "shared"],
-        default="per-shop",
-        help="per-shop: the migrations' layout; shared: the proposal (share_partitions)",
+        default="shared",
+        help="shared: the schema's since 0021; per-shop: before 0021 only",
     )
     parser.add_argument("--hash-partitions", type=int, default=16)
     parser.add_argument(
@@ -823,7 +832,15 @@ def main() -> None:
             per_shop = relation_of_partitioned(bench) == "l"
             args.layout = "per-shop" if per_shop else "shared"
         else:
-            how = "" if per_shop else share_partitions(bench, args.hash_partitions)
+            if relation_of_partitioned(bench) == "h":  # migration 0021: shared is the schema
+                if per_shop:
+                    raise SystemExit(
+                        "the schema shares hash partitions since migration 0021; the per-shop"
+                        " layout needs a checkout from before it"
+                    )
+                how = SCHEMA_GRAPH
+            else:
+                how = "" if per_shop else share_partitions(bench, args.hash_partitions)
             large_ids = asyncio.run(create_shops(bench.app, [f"large-{n}" for n in args.large]))[0]
             large = dict(zip(args.large, large_ids, strict=True))
             load = time.perf_counter()

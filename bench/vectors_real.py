@@ -62,6 +62,7 @@ from sqlalchemy import bindparam, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant import logging
+from assistant.db import shop_graphs
 from assistant.db.session import Database, DbContext, Role
 from assistant.embedding import embedder_for
 from assistant.tenants.service import create_tenant
@@ -1004,8 +1005,17 @@ def shop_slug(size: int, variant: str = "") -> str:
     return f"real-{size}" + (f"-{variant}" if variant else "")
 
 
-def partition_of(tenant: uuid.UUID) -> str:
-    return "app.ro_chunks_" + tenant.hex
+def partition_of(conn: psycopg.Connection[Any], tenant: uuid.UUID) -> str:
+    """The hash partition (migration 0021) that holds the shop's chunks, which it shares."""
+    row = conn.execute(
+        "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 'app.ro_chunks'::regclass AND satisfies_hash_partition("
+        "'app.ro_chunks'::regclass, 64,"
+        " substring(c.relname FROM 'ro_chunks_h(\\d+)')::int, %s::uuid)",
+        [tenant],
+    ).fetchone()
+    assert row is not None, "no hash partition for the shop"
+    return str(row[0])
 
 
 def load(
@@ -1055,7 +1065,8 @@ def load(
             ro_of[tenant] = ro
             if slug.endswith("-inline"):
                 conn.execute(
-                    f"ALTER TABLE {partition_of(tenant)} ALTER COLUMN embedding SET STORAGE PLAIN"
+                    f"ALTER TABLE {partition_of(conn, tenant)}"  # shared with other shops
+                    " ALTER COLUMN embedding SET STORAGE PLAIN"
                 )
         # The full-text posting list is not measured here: its trigger would triple the load.
         conn.execute("ALTER TABLE app.ro_chunks DISABLE TRIGGER ro_chunks_terms")
@@ -1084,21 +1095,25 @@ def load(
 
 
 def build_indexes(bench: Any, shops: dict[str, uuid.UUID]) -> None:
-    """The schema's indexes; HNSW per partition (what the parent's index gives each
-    partition), so that a variant can have other parameters."""
-    schema = _helpers.INDEXES["ro_chunks_embedding_half"]
-    assert schema == HNSW_INDEX.format(m=16, efc=128), "the schema's HNSW index changed"
+    """The schema's indexes, and each shop's graph as the service's job builds it (a partial
+    index on the shop's hash partition, `shop_graphs`), so that a variant can have other
+    parameters."""
+    assert shop_graphs._BUILD.endswith(
+        HNSW_INDEX.format(m=16, efc=128) + " WHERE tenant_id = {tenant}"
+    ), "the service's HNSW index changed"
     started = time.perf_counter()
     with psycopg.connect(bench.superuser, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
         for name, how in _helpers.INDEXES.items():
-            if name != "ro_chunks_embedding_half":
-                conn.execute(f"CREATE INDEX {name} ON app.ro_chunks {how}".encode())
+            conn.execute(f"CREATE INDEX {name} ON app.ro_chunks {how}".encode())
         for slug, tenant in shops.items():
             how = HNSW_INDEX.format(
                 m=32 if slug.endswith("-m32") else 16, efc=256 if slug.endswith("-m32") else 128
             )
-            conn.execute(f"CREATE INDEX ON {partition_of(tenant)} {how}".encode())
+            conn.execute(
+                f"CREATE INDEX {shop_graphs.index_name(tenant)} ON {partition_of(conn, tenant)}"
+                f" {how} WHERE tenant_id = '{tenant}'".encode()
+            )
         conn.execute("ANALYZE app.ro_chunks")
     print(f"indexes built in {time.perf_counter() - started:.0f} s")
 

@@ -179,7 +179,7 @@ def demo_service(
         "RO_ASSISTANT_LOG_LEVEL": "DEBUG",
     }
     service = DemoService(db, work, env)
-    for args in (["keys", "generate"], ["demo", "load", "--no-show-logins"]):
+    for args in (["keys", "generate"], ["demo", "load", "--no-show-logins"], ["db", "index-shops"]):
         result = service.cli(*args)
         assert result.returncode == 0, result.stderr[-2000:]
     return service

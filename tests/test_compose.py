@@ -63,7 +63,7 @@ def config(docker_compose: str) -> dict[str, Any]:
 def test_compose_file_parses(docker_compose: str) -> None:
     result = _run([docker_compose, "-f", "compose.yaml", "config", "--services"])
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"db", "migrate", "api"}
+    assert set(result.stdout.split()) == {"db", "migrate", "api", "shop-graphs"}
 
 
 def test_the_superuser_is_not_the_owner_and_its_password_stays_in_db(
@@ -80,7 +80,11 @@ def test_the_superuser_is_not_the_owner_and_its_password_stays_in_db(
     assert migrate["DATABASE_URL"].startswith("postgresql://ro_owner:owner-pw-2@db:5432/")
     assert migrate["APP_DATABASE_URL"].startswith("postgresql://ro_app:app-pw-3@db:5432/")
     assert "DATABASE_URL" not in services["api"]["environment"]
-    for name in ("migrate", "api"):
+    # The graph job builds indexes: the owner's, and only for `db index-shops`.
+    graphs = services["shop-graphs"]
+    assert graphs["environment"]["DATABASE_URL"] == migrate["DATABASE_URL"]
+    assert graphs["command"][:3] == ["ro-assistant", "db", "index-shops"]
+    for name in ("migrate", "api", "shop-graphs"):
         assert PASSWORDS["POSTGRES_SUPERUSER_PASSWORD"] not in yaml.safe_dump(services[name])
 
 

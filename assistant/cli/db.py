@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 
 import click
 from psycopg.conninfo import conninfo_to_dict
 
-from assistant.db import conninfo, embedded, migrate
+from assistant.db import conninfo, embedded, migrate, shop_graphs
 from assistant.db.conninfo import APP_ROLE, ConfigError
 from assistant.settings import Settings
 
@@ -95,6 +96,33 @@ def migrate_command(settings: Settings) -> None:
         owner, settings.migrations_dir, app_password=app_password, echo=click.echo
     )
     click.echo(f"{len(applied)} migrations applied" if applied else "database is up to date")
+
+
+@db.command(name="index-shops")
+@click.option(
+    "--every",
+    type=click.FloatRange(1, None),
+    default=None,
+    help="Seconds between passes; without it, one pass.",
+)
+@click.pass_obj
+def index_shops(settings: Settings, every: float | None) -> None:
+    """Give each shop past the exact-search size its own HNSW graph (as the owner).
+
+    Builds run CONCURRENTLY, so searches and ingest go on meanwhile; run it after a big
+    import, or leave it running with --every.
+    """
+    while True:
+        with conninfo.connect(conninfo.owner_url(settings), autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            done = shop_graphs.run_pass(conn, echo=click.echo)
+        click.echo(
+            f"shop graphs: {len(done.built)} built, {len(done.dropped)} dropped"
+            f" in {done.seconds:.1f} s"
+        )
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @click.command()

@@ -59,7 +59,6 @@ def reindex(settings: Settings, slug: str | None, batch_size: int) -> None:
             for shop in shops:
                 ctx = admin_context(shop)
                 async with db.transaction(ctx) as session:
-                    await chunk_store.ensure_partition(session, shop.tenant_id)
                     ids = await chunk_store.ro_ids(session, shop.tenant_id)
                 task = bar.add_task(shop.slug, total=len(ids))
                 chunks_written = 0

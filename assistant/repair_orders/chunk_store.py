@@ -6,17 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db import tables as t
 from retrieval.chunking import Chunk, RoView, ro_view
 from retrieval.embedders import Vectors
-
-
-async def ensure_partition(session: AsyncSession, tenant_id: UUID) -> None:
-    """The shop's own chunk partition (and HNSW graph); a no-op once it exists."""
-    await session.execute(text("SELECT app.ensure_chunk_partition(:t)"), {"t": tenant_id})
 
 
 async def replace_chunks(

@@ -8,7 +8,6 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.session import Database, DbContext, Role
-from assistant.repair_orders import chunk_store
 from assistant.tenants import repository
 from assistant.tenants.passwords import hash_password
 from assistant.tenants.repository import Tenant, User
@@ -53,7 +52,6 @@ async def create_tenant(db: Database, slug: str, name: str) -> Tenant:
     try:
         async with db.transaction(DbContext(tenant_id=tenant_id, role=Role.ADMIN)) as session:
             await repository.insert_tenant(session, tenant_id, slug, name.strip())
-            await chunk_store.ensure_partition(session, tenant_id)
     except IntegrityError:
         raise TenantError(f"a shop with slug {slug!r} already exists") from None
     return await find_tenant(db, slug)

@@ -40,6 +40,7 @@ def real_reports(demo_service: DemoService) -> dict[str, Any]:
             "a-long-enough-password\n",
         ),
         (("ingest", "--tenant", "realshop", str(REALSHOP / "shop.jsonl")), ""),
+        (("db", "index-shops"), ""),  # its own graph, as the background job gives it
     ):
         extra = ("--password-stdin",) if stdin else ()
         result = demo_service.cli(*args, *extra, stdin=stdin)
