@@ -68,7 +68,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant import logging
 from assistant.db.embedded import EmbeddedPostgres
 from assistant.db.session import Database, DbContext, Role
-from assistant.repair_orders import chunk_store
 from assistant.tenants import repository
 from assistant.tenants.service import create_tenant, find_tenant
 from retrieval import search
@@ -154,7 +153,8 @@ async def profile_create(url: str, slug: str) -> tuple[dict[str, float], str]:
             t1 = time.perf_counter()
             await repository.insert_tenant(session, tenant_id, slug, slug)
             t2 = time.perf_counter()
-            await chunk_store.ensure_partition(session, tenant_id)
+            # What create_tenant called before migration 0021 (a no-op since).
+            await session.execute(text("SELECT app.ensure_chunk_partition(:t)"), {"t": tenant_id})
             t3 = time.perf_counter()
             held = await session.execute(
                 text(
