@@ -143,10 +143,54 @@ class Level:
     latencies_ms: list[float] = dataclasses.field(default_factory=list)
     errors: dict[int, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
     seconds: float = 0.0
+    answered: int = 0  # every 201 of the level, warm-up included (what the CPU paid for)
 
     @property
     def rate(self) -> float:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return raw[raw.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def cpu_by_part(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (uvicorn and its workers), this load generator, and
+    the rest of the machine (PostgreSQL, mostly): what a question costs, by who pays it.
+    The rest is the machine's busy time less the other two, as PostgreSQL backends come
+    and go (a process that ended takes its CPU time with it)."""
+    stats = {int(p.name): _stat(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, fields in stats.items():
+        if fields:
+            children[int(fields[1])].append(pid)
+    tree, todo = set(), [server_pid]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += children[pid]
+
+    def seconds(fields: list[str]) -> float:
+        return (int(fields[11]) + int(fields[12])) / TICKS if fields else 0.0
+
+    server = sum(seconds(stats[p]) for p in tree if p in stats)
+    generator = time.process_time()
+    return {"server": server, "load generator": generator, "rest": machine_busy()}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -179,6 +223,7 @@ async def client_loop(
                 f"/api/v1/conversations/{conversation}/messages", json={"content": text}
             )
             elapsed = (time.monotonic() - started) * 1000
+            level.answered += response.status_code == 201
             if started < window.start:
                 continue
             if response.status_code == 201:
@@ -337,8 +382,14 @@ def main() -> None:
             url = running.url
             print("| clients | questions/s | p50 ms | p95 ms | server p95 ms (no model) | errors |")
             print("| ---: | ---: | ---: | ---: | ---: | --- |")
+            cpu: list[tuple[int, dict[str, float]]] = []
             for n in args.clients:
+                before = cpu_by_part(running.pid)
                 level = asyncio.run(run_level(url, users, questions, n, args.seconds))
+                after = cpu_by_part(running.pid)
+                spent = {k: (after[k] - before[k]) * 1000 / max(level.answered, 1) for k in after}
+                spent["rest"] -= spent["server"] + spent["load generator"]
+                cpu.append((n, spent))
                 p50 = percentile(level.latencies_ms, 0.5)
                 p95 = percentile(level.latencies_ms, 0.95)
                 errors = ", ".join(f"{k}: {v}" for k, v in sorted(level.errors.items())) or "0"
@@ -347,6 +398,20 @@ def main() -> None:
                     f" | {errors} |",
                     flush=True,
                 )
+        cores = os.cpu_count() or 1
+        print(f"\nCPU per answered question, ms ({cores} cores give {cores * 1000:,} ms a second):")
+        print(
+            "| clients | server | PostgreSQL and the rest | load generator | total"
+            " | bound, questions/s |"
+        )
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for n, parts in cpu:
+            total = sum(parts.values())
+            print(
+                f"| {n} | {parts['server']:.1f} | {parts['rest']:.1f}"
+                f" | {parts['load generator']:.1f} | {total:.1f}"
+                f" | {cores * 1000 / total if total else 0:.0f} |"
+            )
     finally:
         if stop:
             stop()

@@ -4,7 +4,8 @@
 
 Against the `make run` database (demo shops loaded), on loopback only: starts
 `ro-assistant serve`, and `--clients` clients across both demo shops run a mix of chat
-questions (70%, TECH accounts), RO reads with and without a purpose (15%, every role),
+questions (70%, each client as its shop's TECH), RO reads with and without a purpose (15%,
+every role),
 estimate drafts (10%, advisors) and audit-log reads (5%, admins) until `--minutes` pass
 (or `--max-requests`). Reports per route: count, p50, p95, and every status other than
 the designed ones; the server's RSS (all its processes) after warm-up and at the end; then
@@ -33,6 +34,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.db import conninfo
+from assistant.db.session import Role
 from assistant.demo.load import demo_logins
 from assistant.settings import Settings
 from retrieval import evaluation
@@ -94,12 +96,22 @@ async def client(
 ) -> None:
     rng = random.Random(seed)  # noqa: S311 - a workload mix, not a secret
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        token = await http.post(
-            "/api/v1/auth/token", json={"email": login.email, "password": login.password}
-        )
-        token.raise_for_status()
-        http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-        conversation = (await http.post("/api/v1/conversations", json={})).json()["id"]
+
+        async def bearer(who: Any) -> dict[str, str]:
+            token = await http.post(
+                "/api/v1/auth/token", json={"email": who.email, "password": who.password}
+            )
+            token.raise_for_status()
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        # Chat as the shop's technician: an answer shown to a PII-approved reader reveals
+        # (and audits) values the client cannot tell apart, so every counted reveal is an
+        # RO read's.
+        http.headers.update(await bearer(login))
+        tech = await bearer(next(x for x in demo_logins(login.slug) if x.role == Role.TECH))
+        conversation = (await http.post("/api/v1/conversations", json={}, headers=tech)).json()[
+            "id"
+        ]
         asked = 0
         while time.monotonic() < end:
             pick = rng.random()
@@ -107,12 +119,15 @@ async def client(
             if pick < 0.70:
                 route = "chat"
                 if asked and asked % 10 == 0:
-                    await http.delete(f"/api/v1/conversations/{conversation}")
-                    conversation = (await http.post("/api/v1/conversations", json={})).json()["id"]
+                    await http.delete(f"/api/v1/conversations/{conversation}", headers=tech)
+                    conversation = (
+                        await http.post("/api/v1/conversations", json={}, headers=tech)
+                    ).json()["id"]
                 asked += 1
                 response = await http.post(
                     f"/api/v1/conversations/{conversation}/messages",
                     json={"content": rng.choice(questions)},
+                    headers=tech,
                 )
                 if response.status_code == 201:
                     for c in response.json()["answer"]["citations"]:
@@ -144,7 +159,7 @@ async def client(
                 response = await http.get("/api/v1/audit-log", params={"limit": 50})
             stats.latencies[route].append((time.monotonic() - started) * 1000)
             stats.statuses[route][response.status_code] += 1
-        await http.delete(f"/api/v1/conversations/{conversation}")
+        await http.delete(f"/api/v1/conversations/{conversation}", headers=tech)
 
 
 def main() -> None:

@@ -895,7 +895,7 @@ def main() -> None:
         report(rows, args.large, args.chunks, args.layout)
         print(
             f"\n{datetime.now(UTC):%Y-%m-%d}, {args.layout} layout"
-            + ("" if per_shop else f" ({args.hash_partitions} hash partitions)")
+            + ("" if per_shop else f" ({rows[-1].sizes['partitions']:,.0f} hash partitions)")
             + f", scales {args.scales}, small shops {args.chunks[0]}-{args.chunks[1]} chunks,"
             f" large {args.large}"
         )
