@@ -65,7 +65,7 @@ def _count_records(path: Path) -> int:
         content = path.read_bytes()
     except OSError:
         return 0
-    return len(readers.parse(path.name, content).records)
+    return len(readers.parse(path.name, content, readers.CLI_MAX_FILE_BYTES).records)
 
 
 class RateColumn(ProgressColumn):
@@ -167,6 +167,7 @@ async def _ingest_files(
                 progress=committed,
                 should_stop=stop.is_set,
                 batch_size=batch_size,
+                max_bytes=readers.CLI_MAX_FILE_BYTES,
             )
             run.report.add(report)
 

@@ -60,6 +60,7 @@ async def ingest_path(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = BATCH_SIZE,
+    max_bytes: int = readers.MAX_FILE_BYTES,
 ) -> IngestReport:
     try:
         content = await anyio.Path(path).read_bytes()
@@ -79,6 +80,7 @@ async def ingest_path(
         progress=progress,
         should_stop=should_stop,
         batch_size=batch_size,
+        max_bytes=max_bytes,
     )
 
 
@@ -95,11 +97,12 @@ async def ingest_bytes(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = BATCH_SIZE,
+    max_bytes: int = readers.MAX_FILE_BYTES,
 ) -> IngestReport:
     """`progress` hears how many records each committed batch got through; `should_stop`
     is asked before each batch is written."""
     report = IngestReport()
-    parsed = readers.parse(filename, content)
+    parsed = readers.parse(filename, content, max_bytes)
     if parsed.errors:
         report.rejected.append(Rejection(filename, None, parsed.errors))
         log.info("ingest.file_rejected", file=filename, reasons=list(parsed.errors))

@@ -45,6 +45,17 @@ def test_one_malformed_json_line_does_not_sink_the_others() -> None:
     ]
 
 
+def test_an_upload_is_capped_lower_than_a_file_the_cli_reads() -> None:
+    """A first import can be a 94 MB export (50,000 ROs); an HTTP upload stays small."""
+    content = (json.dumps(record()) + "\n").encode() * 2
+    over = readers.parse("h.jsonl", content, max_bytes=len(content) - 1)
+    assert over.errors == (f"file is larger than {(len(content) - 1) // 2**20} MiB",)
+    assert over.records == []
+    assert len(readers.parse("h.jsonl", content, max_bytes=len(content)).records) == 2
+    assert readers.CLI_MAX_FILE_BYTES >= 10 * readers.MAX_FILE_BYTES
+    assert readers.CLI_MAX_FILE_BYTES > 94 * 2**20
+
+
 def test_unsupported_and_binary_files() -> None:
     assert "unsupported file type .xlsx" in readers.parse("x.xlsx", b"PK").errors[0]
     assert "not UTF-8" in readers.parse("x.csv", b"\xff\xfe\x00bad").errors[0]
