@@ -56,7 +56,6 @@ async def ingest_path(
     path: Path,
     *,
     created_by: UUID | None = None,
-    on_total: Callable[[int], None] | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -76,7 +75,6 @@ async def ingest_path(
         path.name,
         content,
         created_by=created_by,
-        on_total=on_total,
         progress=progress,
         should_stop=should_stop,
         batch_size=batch_size,
@@ -93,7 +91,6 @@ async def ingest_bytes(
     content: bytes,
     *,
     created_by: UUID | None = None,
-    on_total: Callable[[int], None] | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -107,8 +104,6 @@ async def ingest_bytes(
         report.rejected.append(Rejection(filename, None, parsed.errors))
         log.info("ingest.file_rejected", file=filename, reasons=list(parsed.errors))
         return report
-    if on_total is not None:
-        on_total(len(parsed.records))
     doc = SourceDocument.seal_file(ring, tenant_id, filename, parsed.mime_type, content)
     ctx = DbContext(tenant_id=tenant_id, role=Role.ADMIN, user_id=created_by)
     pipeline = Pipeline(db, ring, embedder, ctx, doc)
